@@ -25,6 +25,7 @@
 #define KC_EINVAL (-1)   /* bad argument (message in err) */
 #define KC_ENOMEM (-2)
 #define KC_ETOOLONG (-3) /* output does not fit */
+#define KC_EHTTP (-4)    /* transport failure (kind and message in the response) */
 
 #define KC_ERRLEN 256
 
