@@ -97,5 +97,5 @@ local ids = {}
 for i, s in ipairs(spaces) do ids[i] = s.id end
 local stats = client:space_cache().stats()
 print(("Spaces now: %s"):format(table.concat(ids, ", ")))
-print(("Space validation cache: %d lookups, %d hits, %d misses"):format(
+print(("Space validation cache: lookups %d, hits %d, misses %d"):format(
     stats.lookups, stats.hits, stats.misses))
