@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# bench/emulator.sh: throughput of the Kibana emulator with wrk.
+# The emulator's single nginx worker is pinned to CPU 0, wrk to CPU 1.
+#   1. GET /api/actions/connectors (CONNECTORS connectors in the default space)
+#   2. POST /api/saved_objects/dashboard (saved-object create; bench/emulator_so_create.lua)
+# Env: DURATION (10s), CONNS (32), CONNECTORS (10), WRK_THREADS (1).
+# Figures are recorded in bench/README.md, section "Emulator".
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-32}
+CONNECTORS=${CONNECTORS:-10}
+WRK_THREADS=${WRK_THREADS:-1}
+AUTH="Basic $(printf 'elastic:changeme' | base64)"
+
+for tool in wrk taskset curl; do
+  command -v "$tool" >/dev/null || { echo "bench/emulator.sh: $tool is required" >&2; exit 1; }
+done
+cpus=$(nproc)
+(( cpus >= 2 )) || echo "bench/emulator.sh: only $cpus CPU; wrk and nginx will share it" >&2
+
+dir=$(mktemp -d)
+stop() {
+  emulator/kibana-emulator --stop --dir "$dir/state" >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap stop EXIT
+
+taskset -c 0 emulator/kibana-emulator --daemon --port 0 --dir "$dir/state" >"$dir/out"
+url=$(sed -n 's/^ready //p' "$dir/out")
+echo "emulator: $url (worker pinned to CPU 0; wrk on CPU 1)"
+
+for i in $(seq 1 "$CONNECTORS"); do
+  curl -fsS -o /dev/null -H "Authorization: $AUTH" -H 'kbn-xsrf: bench' -H 'Content-Type: application/json' \
+    -d "{\"name\":\"bench $i\",\"connector_type_id\":\".index\",\"config\":{\"index\":\"bench-$i\"}}" \
+    "$url/api/actions/connector"
+done
+curl -fsS -o /dev/null -X DELETE "$url/_emulator/requests"
+
+echo
+echo "== GET /api/actions/connectors ($CONNECTORS connectors + 1 preconfigured)"
+taskset -c 1 wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency -H "Authorization: $AUTH" \
+  "$url/api/actions/connectors"
+
+echo
+echo "== POST /api/saved_objects/dashboard (saved-object create)"
+taskset -c 1 wrk -t"$WRK_THREADS" -c"$CONNS" -d"$DURATION" --latency -s bench/emulator_so_create.lua "$url"
