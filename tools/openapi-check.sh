@@ -21,12 +21,12 @@
 #                set) and saved_objects.official-bundled (the verbatim 8.x bundle, opt-in)
 #   --raw        use the documents as they are (no corrections): shows the document errors
 #   --keep       keep the work directory (corrected documents, Prism logs)
-# Environment: OPENAPI_DIR (default /work/shared/kibana/openapi), KIBANA_EMULATOR_URL,
+# Environment: OPENAPI_DIR (default ../shared/kibana/openapi beside the repo), KIBANA_EMULATOR_URL,
 #              PRISM (default: prism on PATH).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-openapi_dir=${OPENAPI_DIR:-/work/shared/kibana/openapi}
+openapi_dir=${OPENAPI_DIR:-$root/../shared/kibana/openapi}
 prism_bin=${PRISM:-prism}
 docs=()
 raw=0
@@ -156,6 +156,30 @@ function fix(doc, api) {
         prm.required = false;
         applied.push('README: GET /api/spaces/space include_authorized_purposes is optional');
       }
+    }
+    // FOUND: the extract documents no response at all for these two routes (the
+    // terraform transform left `responses` empty); the shapes are BEHAVIOUR.md §3.1's:
+    // _get_shareable_references 200 {objects:[{type,id,spaces,inboundReferences,...}]},
+    // _disable_legacy_url_aliases 204 (route code: "return response.noContent();").
+    const gsr = p['/api/spaces/_get_shareable_references'];
+    if (gsr && gsr.post && Object.keys(gsr.post.responses || {}).length === 0) {
+      gsr.post.responses = { '200': { description: 'Indicates a successful call.', content: { 'application/json': { schema: {
+        type: 'object', required: ['objects'], properties: { objects: { type: 'array', items: {
+          type: 'object', required: ['type', 'id', 'spaces', 'inboundReferences'],
+          properties: { type: { type: 'string' }, id: { type: 'string' },
+                        spaces: { type: 'array', items: { type: 'string' } },
+                        inboundReferences: { type: 'array', items: { type: 'object',
+                          required: ['type', 'id', 'name'],
+                          properties: { type: { type: 'string' }, id: { type: 'string' }, name: { type: 'string' } } } },
+                        spacesWithMatchingAliases: { type: 'array', items: { type: 'string' } },
+                        spacesWithMatchingOrigins: { type: 'array', items: { type: 'string' } },
+                        isMissing: { type: 'boolean' } } } } } } } } } };
+      applied.push('FOUND: POST /api/spaces/_get_shareable_references documents no response; 200 {objects} added');
+    }
+    const dla = p['/api/spaces/_disable_legacy_url_aliases'];
+    if (dla && dla.post && Object.keys(dla.post.responses || {}).length === 0) {
+      dla.post.responses = { '204': { description: 'Indicates a successful call.' } };
+      applied.push('FOUND: POST /api/spaces/_disable_legacy_url_aliases documents no response; 204 added');
     }
   }
   if (doc === 'connectors') {
