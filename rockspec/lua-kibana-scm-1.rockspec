@@ -17,9 +17,8 @@ space existence is validated and cached; errors name the space.]],
 dependencies = {
    "lua >= 5.1",
 }
-external_dependencies = {
-   CURL = { header = "curl/curl.h" },
-}
+-- libcurl is found by CMake (find_package(CURL)): LuaRocks' own header search does not
+-- look in Debian's multiarch include directory (/usr/include/<triplet>/curl).
 build = {
    type = "cmake",
    variables = {
