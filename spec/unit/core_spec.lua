@@ -718,6 +718,10 @@ class H(BaseHTTPRequestHandler):
         body = self.rfile.read(n).decode("latin-1") if n else None
         if self.path == "/drop":
             self.connection.shutdown(socket.SHUT_RDWR); self.close_connection = True; return
+        if self.path == "/cut":
+            self.send_response(200); self.send_header("Content-Length", "100"); self.end_headers()
+            self.wfile.write(b'{"cut": "sh'); self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR); self.close_connection = True; return
         out = json.dumps({"method": self.command, "path": self.path, "body": body,
                           "port": self.client_address[1],
                           "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
@@ -899,6 +903,18 @@ srv.serve_forever()
         assert.matches("127.0.0.1:" .. port, msg, 1, true)
         -- and the connection object still works afterwards
         assert.equal(200, (echo("GET", "/again")).status)
+      end)
+
+      it("reports a body cut short as \"connection\" with the status that had arrived", function()
+        assert(python, "python3 not found (tools/deps.sh installs it)")
+        local res, kind, msg, status = conn:request("GET", base .. "/cut")
+        assert.is_nil(res)
+        assert.equal("connection", kind)
+        assert.is_string(msg)
+        assert.equal(200, status)
+        -- a failure before any answer carries no status
+        local _, _, _, none = conn:request("GET", base .. "/drop")
+        assert.is_nil(none)
       end)
 
       it("verifies TLS certificates by default", function()

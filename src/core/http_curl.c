@@ -566,6 +566,10 @@ int kc_http_request(kc_http *h, const char *method, const char *url,
     resp->duration = kc_monotonic() - t0;
 
     if (rc != CURLE_OK) {
+        /* a transfer can fail after the status line arrived (a connection
+         * closed mid-body): keep that status so the caller can report it */
+        resp->status = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
         kc_headers_clear(resp);
         kc_buf_free(&resp->body);
         if (ctx.oom) {

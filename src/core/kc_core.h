@@ -179,7 +179,8 @@ typedef struct kc_header {
 } kc_header;
 
 typedef struct kc_http_response {
-    long status;
+    long status;         /* also set on a transport failure after the status
+                            line arrived (e.g. body cut short); 0 otherwise */
     kc_header *headers;
     size_t nheaders;
     kc_buf body;

@@ -136,7 +136,8 @@ static const char *kc_check_header_line(lua_State *L, int idx, int arg)
 
 /* conn:request(method, url[, headers[, body]])
  *   -> {status=, headers={name=value}, body=, duration=}
- *    | nil, kind, msg   (kind: "connection", "timeout", "tls", "transport")
+ *    | nil, kind, msg[, status]   (kind: "connection", "timeout", "tls",
+ *      "transport"; status when the response had begun before it failed)
  * headers: an array of "Name: value" strings (a {Name = value} map is also
  * accepted). */
 static int kc_http_request_l(lua_State *L)
@@ -218,6 +219,11 @@ static int kc_http_request_l(lua_State *L)
         lua_pushnil(L);
         lua_pushstring(L, kinds[k >= 0 && k <= 4 ? k : 4]);
         lua_pushstring(L, resp->errmsg);
+        if (resp->status > 0) {
+            lua_pushinteger(L, (lua_Integer)resp->status);
+            kc_http_response_free(resp);
+            return 4;
+        }
         kc_http_response_free(resp);
         return 3;
     }

@@ -2,7 +2,8 @@
 --
 -- A rule: { latency_ms, status (500|502|503|504|429), count (next N matching
 -- requests; nil = until cleared), ratio (0..1 chance per request), retry_after
--- (Retry-After header value), mode ("drop"|"malformed"|"slow_body"), match
+-- (Retry-After header value), mode ("drop"|"malformed"|"slow_body"|"truncated"|
+-- "html"|"empty"|"cut"), match
 -- (substring of the raw request path) }. Rules apply to /api requests only; the
 -- first rule that matches (and wins its ratio draw) is used for a request.
 
@@ -29,7 +30,7 @@ _M.spec = schema.object({
   count = schema.maybe(schema.number{ min = 1, integer = true }),
   ratio = schema.maybe(schema.number{ min = 0, max = 1 }),
   retry_after = schema.maybe(schema.oneOf{ schema.string(), schema.number{ min = 0 } }),
-  mode = one_of{ "drop", "malformed", "slow_body" },
+  mode = one_of{ "drop", "malformed", "slow_body", "truncated", "html", "empty", "cut" },
   match = schema.maybe(schema.string{ min = 1 }),
 }, { order = { "latency_ms", "status", "count", "ratio", "retry_after", "mode", "match" } })
 

@@ -34,6 +34,12 @@ local JSON_CT = "application/json; charset=utf-8"
 local VERSION = config.VERSION
 local WARNING = '299 Kibana-' .. VERSION .. ' "This endpoint is deprecated"'
 local MALFORMED_BODY = '{"statusCode":200,"message":<html>this is not JSON'
+-- mode "truncated": a JSON answer cut short, with HTTP framing that matches the cut
+-- (as from a proxy that buffered and forwarded half an answer)
+local TRUNCATED_BODY = '{"page":1,"per_page":20,"total":2,"saved_objects":[{"id":"a1","type":"dash'
+-- mode "html": what a reverse proxy in front of Kibana answers when Kibana is down
+local HTML_BODY = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+  .. "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 
 local NOT_FOUND_BODY = json.encode({ statusCode = 404, error = "Not Found", message = "Not Found" })
 local INTERNAL_BODY = json.encode({ statusCode = 500, error = "Internal Server Error",
@@ -297,6 +303,29 @@ local function apply_fault(fault, entry)
   if fault.mode == "malformed" then
     finish(entry, 200, MALFORMED_BODY, { ["content-type"] = JSON_CT })
     return true
+  end
+  if fault.mode == "truncated" then
+    finish(entry, 200, TRUNCATED_BODY, { ["content-type"] = JSON_CT })
+    return true
+  end
+  if fault.mode == "html" then
+    finish(entry, 502, HTML_BODY, { ["content-type"] = "text/html" })
+    return true
+  end
+  if fault.mode == "empty" then
+    finish(entry, 200, "", { ["content-type"] = JSON_CT })
+    return true
+  end
+  if fault.mode == "cut" then
+    -- announce a longer body than is sent, then close the connection
+    entry.status = 200
+    store.log_append(entry)
+    ngx.status = 200
+    ngx.header["content-type"] = JSON_CT
+    ngx.header["content-length"] = #TRUNCATED_BODY * 2
+    ngx.print(TRUNCATED_BODY)
+    ngx.flush(true)
+    return ngx_exit(444)
   end
   if slow then return false, slow end
   entry.fault = "latency"
