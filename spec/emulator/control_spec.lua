@@ -159,6 +159,52 @@ describe("control API: /_emulator/faults (BEHAVIOUR §2.5 error body shape for i
     assert.is_nil(json.decode(r.body))
   end)
 
+  it("truncated answers 200 with a JSON answer cut short, framing intact", function()
+    emu.fault{ mode = "truncated", count = 1 }
+    local r = http.get("/api/spaces/space")
+    assert.are.equal(200, r.status)
+    assert.are.equal(tostring(#r.body), r.headers["content-length"])
+    assert.are.equal('{"page":1', r.body:sub(1, 9))
+    assert.is_nil(json.decode(r.body))
+    assert.are.equal(200, http.get("/api/spaces/space").status) -- count = 1: once only
+  end)
+
+  it("html answers a proxy's 502 HTML error page", function()
+    emu.fault{ mode = "html", count = 1 }
+    local r = http.get("/api/spaces/space")
+    assert.are.equal(502, r.status)
+    assert.are.equal("text/html", r.headers["content-type"])
+    assert.truthy(r.body:find("<title>502 Bad Gateway</title>", 1, true))
+  end)
+
+  it("empty answers 200 with an empty body", function()
+    emu.fault{ mode = "empty", count = 1 }
+    local r = http.get("/api/spaces/space")
+    assert.are.equal(200, r.status)
+    assert.are.equal("0", r.headers["content-length"])
+    assert.are.equal("", r.body)
+  end)
+
+  it("cut announces a longer body than it sends and closes the connection", function()
+    emu.fault{ mode = "cut", count = 1 }
+    local sock = require("socket").tcp()
+    local host, port = emu.url():match("^http://([^:/]+):(%d+)")
+    assert(sock:connect(host, tonumber(port)))
+    sock:send("GET /api/spaces/space HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
+      .. http.b64("elastic:changeme") .. "\r\n\r\n")
+    sock:settimeout(5)
+    local got, err, partial = sock:receive("*a")
+    sock:close()
+    local text = got or partial
+    assert.truthy(text:find("^HTTP/1.1 200"))
+    local announced = tonumber(text:match("[Cc]ontent%-[Ll]ength: (%d+)"))
+    local body = text:match("\r\n\r\n(.*)$")
+    assert.is_true(#body < announced, ("%d bytes of %d"):format(#body, announced))
+    assert.is_true(err == nil or err == "closed")
+    local log = emu.requests()
+    assert.are.equal("cut", log[#log].fault)
+  end)
+
   it("slow_body sends the headers and half the body, waits, then the rest", function()
     emu.fault{ mode = "slow_body", latency_ms = 400, count = 1 }
     local r = http.get("/api/spaces/space")
