@@ -11,7 +11,8 @@
 --      with core.valid_space_id (InvalidSpaceIdError, no I/O)
 --   3. build the request description (endpoint.build: path via core.build_path,
 --      query via core.encode_query, JSON or multipart body)
---   4. validate that the space exists (space_validator, cached)
+--   4. validate that the space exists (space_validator, cached), and so the
+--      spaces the call writes into (copy destinations, initialNamespaces)
 --   5. send with retries (send), interpret the answer (interpret)
 --   6. invalidate the space cache entry if the endpoint says so, whatever
 --      the outcome
@@ -104,6 +105,19 @@ local OPTIONS = {
   sleep = "function",
 }
 
+-- Numeric options: numbers from 0 to this limit (NaN is refused). The TTLs
+-- may be math.huge (cache for good); timeouts are libcurl's milliseconds.
+local NUMBER_LIMITS = {
+  timeout = 2e6,
+  connect_timeout = 2e6,
+  retries = 1e6,
+  retry_base = 1e9,
+  retry_max_delay = 1e9,
+  max_retry_after = 1e9,
+  space_cache_ttl = math.huge,
+  space_missing_ttl = math.huge,
+}
+
 ---------------------------------------------------------------------------
 -- small helpers
 
@@ -179,7 +193,18 @@ end
 ---------------------------------------------------------------------------
 -- options
 
-local function auth_header(opts)
+-- A credential goes into the Authorization header as it is: a line break
+-- (a key read from a file with its newline) or any other control character
+-- would make every request fail, so it is refused here, naming its source.
+local function check_credential(value, name, source)
+  if value:find("%c") then
+    misuse(string_format("kibana.new: %s contains a line break or another control character%s",
+      source or name, source and (" (used as " .. name .. ")") or ""), name)
+  end
+  return value
+end
+
+local function auth_header(opts, sources)
   local methods = {}
   if opts.api_key ~= nil then methods[#methods + 1] = "api_key" end
   if opts.username ~= nil or opts.password ~= nil then methods[#methods + 1] = "username+password" end
@@ -198,7 +223,7 @@ local function auth_header(opts)
     if key == "" then
       misuse("kibana.new: api_key must not be empty", "api_key")
     end
-    return "ApiKey " .. key
+    return "ApiKey " .. check_credential(key, "api_key", sources.api_key)
   end
   if opts.username ~= nil or opts.password ~= nil then
     if type(opts.username) ~= "string" or type(opts.password) ~= "string" then
@@ -211,9 +236,21 @@ local function auth_header(opts)
     if opts.bearer == "" then
       misuse("kibana.new: bearer must not be empty", "bearer")
     end
-    return "Bearer " .. opts.bearer
+    return "Bearer " .. check_credential(opts.bearer, "bearer")
   end
   return nil
+end
+
+-- The URL with the password of its userinfo (http://user:password@host)
+-- replaced by ***, for messages and tostring.
+local function redact(url)
+  return (url:gsub("^(%a+://)([^/?#@]*)@", function(scheme, userinfo)
+    local user, password = userinfo:match("^([^:]*):(.*)$")
+    if password then
+      return scheme .. user .. ":***@"
+    end
+    return scheme .. userinfo .. "@"
+  end))
 end
 
 local function normalize_path(p)
@@ -313,6 +350,14 @@ local function check_self(self, what)
   end
 end
 
+-- Using a client after client:close() is a programming error: it always
+-- raises, whatever `raise` says, and nothing is sent.
+local function check_open(shared, label)
+  if shared.closed then
+    misuse(label .. ": the client is closed (client:close() was called)")
+  end
+end
+
 -- kibana.new(url, opts) / kibana.new(opts) / kibana.new()
 function _M.new(url, opts)
   if type(url) == "table" and opts == nil then
@@ -332,13 +377,20 @@ function _M.new(url, opts)
     if not type_matches(v, spec) then
       misuse(string_format("kibana.new: option '%s' must be a %s, got %s", k, spec:gsub("|", " or "), type(v)), k)
     end
+    local limit = NUMBER_LIMITS[k]
+    if limit and not (v >= 0 and v <= limit) then
+      misuse(string_format("kibana.new: option '%s' must be a number from 0 to %s, got %s", k,
+        limit == math.huge and "math.huge" or string_format("%.0f", limit), tostring(v)), k)
+    end
   end
   local o = {}
   for k, v in pairs(DEFAULTS) do o[k] = v end
   for k, v in pairs(opts) do o[k] = v end
 
   -- environment, read at call time
+  local sources = {}
   if url == nil then
+    sources.url = "KIBANA_URL"
     url = os.getenv("KIBANA_URL")
     if url == nil or url == "" then
       misuse("kibana.new: no URL given and KIBANA_URL is not set", "url")
@@ -352,6 +404,7 @@ function _M.new(url, opts)
     local user, pass = os.getenv("KIBANA_USERNAME"), os.getenv("KIBANA_PASSWORD")
     if key and key ~= "" then
       o.api_key = key
+      sources.api_key = "KIBANA_API_KEY"
     elseif user and user ~= "" then
       o.username, o.password = user, pass or ""
     end
@@ -359,10 +412,17 @@ function _M.new(url, opts)
 
   local origin, upath = url:match("^(https?://[^/?#]+)([^?#]*)$")
   if not origin then
-    misuse(string_format("kibana.new: url must look like http(s)://host[:port][/path], got %q", url), "url")
+    misuse(string_format("kibana.new: %s must look like http(s)://host[:port][/path], got %q",
+      sources.url or "url", redact(url)), "url")
   end
-  if o.retries < 0 then
-    misuse("kibana.new: retries must be >= 0", "retries")
+  -- libcurl refuses such URLs at every request; say so now, naming the source
+  if url:find("[%s%c]") then
+    misuse(string_format("kibana.new: %s must not contain spaces or control characters "
+      .. "(percent-encode them: %%20), got %q", sources.url or "url", redact(url)), "url")
+  end
+  if o.base_path and o.base_path:find("[%s%c]") then
+    misuse(string_format("kibana.new: base_path must not contain spaces or control characters "
+      .. "(percent-encode them: %%20), got %q", o.base_path), "base_path")
   end
 
   local headers = {}
@@ -383,7 +443,7 @@ function _M.new(url, opts)
       add(name, check_header_value(name, o.headers[name]))
     end
   end
-  local auth = auth_header(o)
+  local auth = auth_header(o, sources)
   if auth then add("Authorization", auth) end
   o.user_agent = o.user_agent or default_user_agent()
   add("Accept", "application/json")
@@ -654,18 +714,20 @@ local function space_not_found(id, method, path, cached)
   })
 end
 
--- true | nil, err (SpaceNotFoundError or the lookup's own failure)
+-- true | nil, err (SpaceNotFoundError or the lookup's own failure); plus
+-- the meta of the validation request when one was sent (nil when the
+-- answer came from the cache).
 local function ensure_space(shared, id, fresh, method, path)
-  local state, err = shared.validator:check(id, lookup_fn(shared), {
+  local state, err, meta = shared.validator:check(id, lookup_fn(shared), {
     fresh = fresh,
     pause = default_pause(shared.transport),
   })
   if state == "exists" then
-    return true
+    return true, nil, meta
   elseif state == "missing" then
-    return nil, space_not_found(id, method, path)
+    return nil, space_not_found(id, method, path), meta
   end
-  return nil, err
+  return nil, err, meta
 end
 
 ---------------------------------------------------------------------------
@@ -675,8 +737,18 @@ local function fail_early(shared, err, meta)
   return finish(shared, nil, err, meta)
 end
 
+-- A space id given to the spaces API as a number (spaces:delete(5)) names
+-- the same space as the string "5".
+local function space_param(v)
+  if type(v) == "number" then
+    return endpoint.number_string(v)
+  end
+  return type(v) == "string" and v or nil
+end
+
 function Client:_call(label, ep, ...)
   local shared = self._shared
+  check_open(shared, label)
   local params = endpoint.collect(ep, label, ...)
 
   -- which space
@@ -720,9 +792,35 @@ function Client:_call(label, ep, ...)
     end
   end
 
-  local names_space = ep.names_space and params[ep.names_space]
-  if type(names_space) ~= "string" then
-    names_space = nil
+  -- do the spaces it writes into exist? (copy destinations, initialNamespaces)
+  if ep.destinations then
+    for _, id in ipairs(endpoint.destinations(ep, params)) do
+      local ok, msg = core.valid_space_id(id)
+      if not ok then
+        return fail_early(shared, errors.InvalidSpaceIdError({
+          message = tostring(msg),
+          space_id = id,
+          argument = ep.destinations.list or ep.destinations.keys or ep.destinations.item_list,
+        }), { method = req.method, path = req.path, space_id = meta_space, attempts = 0, duration = 0 })
+      end
+      if shared.validate_spaces and self._validate then
+        local found, err = ensure_space(shared, id, false, req.method, req.path)
+        if not found then
+          return fail_early(shared, err, {
+            method = req.method, path = req.path, space_id = meta_space, attempts = 0, duration = 0,
+          })
+        end
+      end
+    end
+  end
+
+  local names_space = ep.names_space and space_param(params[ep.names_space])
+  -- spaces:create / spaces:delete drop the cached answer for their id before
+  -- the request (so a transport that raises cannot leave it behind) and
+  -- after it (a lookup that ran meanwhile may have cached the old answer)
+  local invalidates = ep.invalidates_space and space_param(params[ep.invalidates_space])
+  if invalidates then
+    shared.validator:invalidate(invalidates)
   end
   local body, err, meta = perform(shared, req, {
     response = ep.response,
@@ -730,12 +828,8 @@ function Client:_call(label, ep, ...)
     meta_space = meta_space,
     names_space = names_space,
   })
-
-  if ep.invalidates_space then
-    local id = params[ep.invalidates_space]
-    if type(id) == "string" then
-      shared.validator:invalidate(id)
-    end
+  if invalidates then
+    shared.validator:invalidate(invalidates)
   end
   return finish(shared, body, err, meta)
 end
@@ -747,6 +841,7 @@ end
 function Client:space(id, opts)
   check_self(self, "space")
   local shared = self._shared
+  check_open(shared, "client:space")
   if opts ~= nil and type(opts) ~= "table" then
     misuse("client:space(id, opts): opts must be a table, got " .. type(opts), "opts")
   end
@@ -780,9 +875,13 @@ function Client:space(id, opts)
   local validate = opts.validate ~= false and self._validate
   if validate and shared.validate_spaces and id ~= "default" then
     local path = core.build_path(shared.base_path, nil, SPACE_GET_TEMPLATE, { id = id })
-    local ok, err = ensure_space(shared, id, true, "GET", path)
+    local ok, err, meta = ensure_space(shared, id, true, "GET", path)
     if not ok then
-      return fail_early(shared, err, { method = "GET", path = path, space_id = id, attempts = err.attempts or 0 })
+      -- the validation request is this call's request: report it
+      meta = meta or { method = "GET", path = path, attempts = err.attempts or 0 }
+      meta.space_id = id
+      err.attempts = err.attempts or meta.attempts
+      return fail_early(shared, err, meta)
     end
   end
   return new_client(shared, id, validate)
@@ -816,17 +915,22 @@ function Client:status(...)
 end
 
 -- client:close(): closes the connection (root client only; a no-op on
--- scoped clients, which share the root's connection).
+-- scoped clients, which share the root's connection). Idempotent. Later
+-- calls on the client and its scoped clients raise a ValidationError.
 function Client:close()
   check_self(self, "close")
   local shared = self._shared
-  if self._space == nil and shared.owns_transport and shared.transport.close then
+  if self._space ~= nil then
+    return
+  end
+  shared.closed = true
+  if shared.owns_transport and shared.transport.close then
     shared.transport:close()
   end
 end
 
 function Client:__tostring()
-  return string_format("kibana client %s%s%s", self._shared.origin, self._shared.base_path,
+  return string_format("kibana client %s%s%s", redact(self._shared.origin), self._shared.base_path,
     self._space and (" (space '" .. self._space .. "')") or "")
 end
 

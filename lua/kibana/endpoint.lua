@@ -20,6 +20,12 @@
 --               SpaceNotFoundError and err.space_id is that id
 --   invalidates_space  the parameter naming a space whose cache entry is dropped
 --               after the call, whether it succeeded or not
+--   destinations  where the call names spaces it writes into, which must exist
+--               like the space of the call (Kibana does not check them and
+--               writes into an orphan namespace): {list = "spaces"} a list
+--               parameter, {keys = "retries"} the keys of a table parameter,
+--               {item_list = "initialNamespaces"} a list field of each item of
+--               the body_param list. "default" and "*" (all spaces) are skipped.
 --   response    "json" (default) or "text" (the body string is returned as is)
 --
 -- Path parameters are the {names} of the templates; they must be non-empty
@@ -210,6 +216,46 @@ function _M.collect(ep, label, ...)
     end
   end
   return params
+end
+
+-- The destination space ids of a call (see `destinations` above), in order,
+-- each once, without "default" and "*". Values are returned as given (the
+-- caller checks that they are valid space ids).
+function _M.destinations(ep, params)
+  local d = ep.destinations
+  local out, seen = {}, {}
+  local function add(id)
+    if id ~= nil and id ~= "default" and id ~= "*" and not seen[id] then
+      seen[id] = true
+      out[#out + 1] = id
+    end
+  end
+  local function add_list(list)
+    if type(list) == "table" then
+      for i = 1, #list do add(list[i]) end
+    elseif list ~= nil then
+      add(list)
+    end
+  end
+  if not d then
+    return out
+  end
+  if d.list then
+    add_list(params[d.list])
+  end
+  if d.keys and type(params[d.keys]) == "table" then
+    local keys = {}
+    for k in pairs(params[d.keys]) do keys[#keys + 1] = k end
+    table_sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    for _, k in ipairs(keys) do add(k) end
+  end
+  if d.item_list and type(params[ep.body_param]) == "table" then
+    local items = params[ep.body_param]
+    for i = 1, #items do
+      if type(items[i]) == "table" then add_list(items[i][d.item_list]) end
+    end
+  end
+  return out
 end
 
 -- The first template whose path parameters are all present.

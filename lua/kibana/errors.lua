@@ -21,7 +21,8 @@
 -- Fields: message, status, space_id, method, path, body (Kibana's
 -- {statusCode, error, message, attributes} when it sent one), attempts,
 -- retry_after, and for misuse errors `argument` (the parameter at fault).
--- tostring(err) is "<ClassName>: <message>".
+-- tostring(err) is "<ClassName>: <message>", and concatenating an error with
+-- a string uses that form.
 
 local setmetatable = setmetatable
 local getmetatable = getmetatable
@@ -38,6 +39,12 @@ local classes = {}
 local function error_tostring(e)
   local cls = getmetatable(e)
   return cls.class_name .. ": " .. tostring(rawget(e, "message"))
+end
+
+-- "failed: " .. err and err .. "!" give the tostring form, as they would
+-- for a string error, instead of "attempt to concatenate a table value".
+local function error_concat(a, b)
+  return tostring(a) .. tostring(b)
 end
 
 -- Creates an error instance of class `cls` from a table of fields (the table
@@ -71,6 +78,7 @@ local function define(name, parent)
     class_name = name,
     parent = parent,
     __tostring = error_tostring,
+    __concat = error_concat,
   }
   cls.__index = cls
   cls.class = cls

@@ -68,6 +68,17 @@ local function list_of(v)
   return {}
 end
 
+-- result[key] as a bulk answer's list, or nil. In a copy-to-spaces answer
+-- every key is a space id ("statuses" and "saved_objects" are valid ones)
+-- and every value a per-space result that has `success`.
+local function bulk_list(result, key)
+  local v = result[key]
+  if type(v) == "table" and v.success == nil then
+    return v
+  end
+  return nil
+end
+
 -- kibana.failures(result) -> list of {type, id, error, space_id?}
 -- The failed items of a bulk, import or copy answer (all of which Kibana
 -- sends as 200 with per-object errors inside):
@@ -83,7 +94,7 @@ function _M.failures(result)
     return out
   end
   local recognised = false
-  if type(result.saved_objects) == "table" then
+  if bulk_list(result, "saved_objects") then
     recognised = true
     for _, item in ipairs(result.saved_objects) do
       if type(item) == "table" and present(item.error) then
@@ -91,7 +102,7 @@ function _M.failures(result)
       end
     end
   end
-  if type(result.resolved_objects) == "table" then
+  if bulk_list(result, "resolved_objects") then
     recognised = true
     for _, r in ipairs(result.resolved_objects) do
       local so = type(r) == "table" and r.saved_object
@@ -100,7 +111,7 @@ function _M.failures(result)
       end
     end
   end
-  if type(result.statuses) == "table" then
+  if bulk_list(result, "statuses") then
     recognised = true
     for _, st in ipairs(result.statuses) do
       if type(st) == "table" and st.success == false then
@@ -108,7 +119,7 @@ function _M.failures(result)
       end
     end
   end
-  if result.success ~= nil and result.errors ~= nil then
+  if type(result.success) == "boolean" and result.errors ~= nil then
     -- import: errors entries are {id, type, meta, error} or, for a failure of
     -- the whole import, a bare {statusCode, error, message}
     recognised = true

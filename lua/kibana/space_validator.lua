@@ -30,6 +30,16 @@ local _M = {}
 local Validator = {}
 Validator.__index = Validator
 
+-- The C cache takes finite TTLs; math.huge ("for good") becomes ~31 million
+-- years.
+local FOREVER = 1e15
+local function finite(ttl)
+  if ttl > FOREVER then
+    return FOREVER
+  end
+  return ttl
+end
+
 -- new{ttl = 300, missing_ttl = 0, wait_timeout = 60}
 function _M.new(opts)
   opts = opts or {}
@@ -43,7 +53,7 @@ function _M.new(opts)
     requests = 0, -- validation requests sent
     waits = 0,    -- callers that waited on another one's lookup
   }, Validator)
-  self.cache = core.space_cache(self.ttl, self.missing_ttl)
+  self.cache = core.space_cache(finite(self.ttl), finite(self.missing_ttl))
   return self
 end
 

@@ -12,7 +12,7 @@ local function catch(f, ...)
 end
 
 local function setup(opts)
-  local t = fake.new{ spaces = { "marketing" } }
+  local t = fake.new{ spaces = { "marketing", "sales" } }
   return t, fake.client(t, opts)
 end
 

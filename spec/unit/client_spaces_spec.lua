@@ -318,7 +318,7 @@ describe("a scoped client", function()
   end)
 
   it("copies saved objects from its own space (the source prefix)", function()
-    local t = fake.new{ spaces = { "marketing" } }
+    local t = fake.new{ spaces = { "marketing", "sales" } }
     local c = fake.client(t)
     local m = c:space("marketing")
     m.spaces:copy_saved_objects{ spaces = { "sales" }, objects = { { type = "dashboard", id = "d1" } } }

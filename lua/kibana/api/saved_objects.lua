@@ -99,6 +99,7 @@ _M.endpoints = {
     body = { "attributes", "references", "initialNamespaces", "migrationVersion",
              "coreMigrationVersion", "typeMigrationVersion" },
     array_body = { references = true, initialNamespaces = true },
+    destinations = { list = "initialNamespaces" },
   },
   get = {
     method = "GET",
@@ -137,6 +138,7 @@ _M.endpoints = {
     query = { "overwrite" },
     body_param = "objects",
     item_arrays = { "references", "initialNamespaces" },
+    destinations = { item_list = "initialNamespaces" },
   },
   bulk_get = {
     method = "POST",

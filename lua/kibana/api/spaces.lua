@@ -1,6 +1,7 @@
 -- kibana.api.spaces: spaces management. Global: never a /s/ prefix, also
 -- through a client scoped to a space. The copy endpoints take the SOURCE
--- space as prefix, given as `space_id` (or the scoped client's space).
+-- space as prefix, given as `space_id` (or the scoped client's space); their
+-- destination spaces must exist (Kibana would write into orphan namespaces).
 
 local _M = {}
 
@@ -58,12 +59,14 @@ _M.endpoints = {
     path = "/api/spaces/_copy_saved_objects",
     body = { "spaces", "objects", "includeReferences", "overwrite", "createNewCopies", "compatibilityMode" },
     array_body = { spaces = true, objects = true },
+    destinations = { list = "spaces" },
   },
   resolve_copy_errors = {
     method = "POST",
     path = "/api/spaces/_resolve_copy_saved_objects_errors",
     body = { "retries", "objects", "includeReferences", "createNewCopies", "compatibilityMode" },
     array_body = { objects = true },
+    destinations = { keys = "retries" },
   },
 }
 
