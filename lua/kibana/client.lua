@@ -469,6 +469,10 @@ function Client:close()
   end
 end
 
+-- Lua 5.4: `local c <close> = kibana.new(...)` closes the connection at
+-- the end of the block (LuaJIT ignores the field).
+Client.__close = function(self) return self:close() end
+
 function Client:__tostring()
   return string_format("kibana client %s%s%s", redact(self._shared.origin), self._shared.base_path,
     self._space and (" (space '" .. self._space .. "')") or "")

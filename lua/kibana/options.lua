@@ -287,6 +287,11 @@ function _M.resolve(url, opts)
     for name in pairs(o.headers) do names[#names + 1] = tostring(name) end
     table_sort(names)
     for _, name in ipairs(names) do
+      -- the body's type is the client's business: an import is multipart with
+      -- a boundary, everything else JSON; a second Content-Type would clash
+      if name:lower() == "content-type" then
+        misuse("kibana.new: headers must not set Content-Type (each request sets its own)", "headers")
+      end
       add(name, check_header_value(name, o.headers[name]))
     end
   end

@@ -83,16 +83,20 @@ function _M.send(shared, req)
   local attempt = 0
   while true do
     attempt = attempt + 1
-    local resp, kind, msg = shared.transport:request(req.method, url, headers, req.body)
+    local resp, kind, msg, got_status = shared.transport:request(req.method, url, headers, req.body)
     local delay
     if resp == nil then
       if idempotent and (kind == "connection" or kind == "timeout") and attempt <= o.retries then
         delay = core.backoff(attempt, o.retry_base, o.retry_max_delay, 0.5)
       else
         local cls = TRANSPORT_CLASS[kind] or errors.TransportError
+        -- an answer whose body was cut short: the status had arrived
+        local status = tonumber(got_status)
         return nil, cls({
-          message = string_format("%s (%s %s)", tostring(msg or kind or "transport failure"), req.method, req.path),
+          message = string_format("%s%s (%s %s)", tostring(msg or kind or "transport failure"),
+            status and string_format(" after an HTTP %d answer began", status) or "", req.method, req.path),
           kind = kind,
+          status = status,
         }), attempt, core.monotonic() - start
       end
     else
@@ -130,12 +134,24 @@ function _M.interpret(resp, req, ctx)
       return raw or ""
     end
     if raw == nil or not raw:find("%S") then
+      -- 204 (and the other bodiless 2xx) is success without a body; Kibana
+      -- answers every 200 with JSON, so an empty 200 is an answer gone wrong
+      -- (a proxy, a cut connection) rather than an empty result
+      if status == 200 then
+        return nil, errors.ResponseError({
+          message = "HTTP 200 with an empty body where Kibana sends JSON"
+            .. (ctx.space and space_suffix(ctx.space) or ""),
+          status = status,
+          raw_body = raw or "",
+        })
+      end
       return true
     end
     local body, derr = core.json_decode(raw)
     if body == nil then
       return nil, errors.ResponseError({
-        message = string_format("HTTP %d with a non-JSON body (%s): %s", status, tostring(derr), snippet(raw)),
+        message = string_format("HTTP %d with a non-JSON body (%s): %s%s", status, tostring(derr), snippet(raw),
+          ctx.space and space_suffix(ctx.space) or ""),
         status = status,
         raw_body = raw,
       })

@@ -45,6 +45,82 @@ describe("a malformed body against the emulator", function()
   end)
 end)
 
+describe("a truncated JSON body against the emulator", function()
+  before_each(emu.reset)
+
+  it("is a ResponseError with the status, the parser's complaint and the start of the body", function()
+    local c = new_client{ raise = false }
+    emu.fault{ mode = "truncated", count = 1 }
+    local body, err = c.saved_objects:find{ type = "dashboard" }
+    assert.is_nil(body)
+    assert.is_true(errors.is(err, errors.ResponseError))
+    assert.equal(200, err.status)
+    assert.matches("HTTP 200 with a non-JSON body (unexpected end of input", err.message, 1, true)
+    assert.matches('{"page":1,"per_page":20', err.message, 1, true)
+  end)
+end)
+
+describe("a body cut short by a closed connection against the emulator", function()
+  before_each(emu.reset)
+
+  it("is a ConnectionError that keeps the status which had arrived (POST: not retried)", function()
+    local c = new_client{ raise = false }
+    emu.fault{ mode = "cut", count = 1 }
+    local body, err, meta = c.saved_objects:create{ type = "dashboard", attributes = { title = "x" } }
+    assert.is_nil(body)
+    assert.is_true(errors.is(err, errors.ConnectionError))
+    assert.equal(200, err.status)
+    assert.matches("after an HTTP 200 answer began", err.message, 1, true)
+    assert.equal(1, meta.attempts)
+  end)
+
+  it("is retried for GET, and the retry succeeds", function()
+    local c = new_client{ raise = false }
+    emu.fault{ mode = "cut", count = 1 }
+    local body, err, meta = c.actions:get_all()
+    assert.is_nil(err)
+    assert.equal("table", type(body))
+    assert.equal(2, meta.attempts)
+  end)
+end)
+
+describe("an HTML error page from a proxy against the emulator", function()
+  before_each(emu.reset)
+
+  it("is a ServerError with the status and the page's text, not its tags", function()
+    local c = new_client{ raise = false, retries = 0 }
+    emu.fault{ mode = "html", count = 1 }
+    local body, err = c.actions:get_all{ space_id = "default" }
+    assert.is_nil(body)
+    assert.is_true(errors.is(err, errors.ServerError))
+    assert.equal(502, err.status)
+    assert.equal("HTTP 502 with a non-JSON body: 502 Bad Gateway 502 Bad Gateway nginx (space 'default')",
+      err.message)
+    assert.is_nil(err.body)
+  end)
+end)
+
+describe("an empty 200 against the emulator", function()
+  before_each(emu.reset)
+
+  it("is a ResponseError: Kibana answers every 200 with JSON", function()
+    local c = new_client{ raise = false }
+    emu.fault{ mode = "empty", count = 1 }
+    local body, err, meta = c.actions:get_all()
+    assert.is_nil(body)
+    assert.is_true(errors.is(err, errors.ResponseError))
+    assert.equal(200, err.status)
+    assert.equal("HTTP 200 with an empty body where Kibana sends JSON (space 'default')", tostring(err.message))
+    assert.equal(200, meta.status)
+  end)
+
+  it("while an empty 204 (deleting a connector) is success: true", function()
+    local c = new_client()
+    local conn = c.actions:create{ name = "gone soon", connector_type_id = ".server-log" }
+    assert.is_true(c.actions:delete(conn.id))
+  end)
+end)
+
 describe("a dropped connection against the emulator", function()
   before_each(emu.reset)
 

@@ -110,6 +110,19 @@ describe("saved_objects:iter", function()
     assert.equal(2, #t.requests)
   end)
 
+  it("refuses a per_page or page that is not a positive whole number, before any request", function()
+    local t = fake.new()
+    local c = fake.client(t)
+    for _, bad in ipairs{ 0, -5, 2.5, "20" } do
+      local err = catch(function() c.saved_objects:iter{ type = "dashboard", per_page = bad } end)
+      assert.is_true(errors.is(err, errors.ValidationError))
+      assert.matches("bad argument 'per_page' to saved_objects:iter", err.message, 1, true)
+    end
+    local err = catch(function() c.saved_objects:iter{ type = "dashboard", page = 1.5 } end)
+    assert.matches("bad argument 'page'", err.message, 1, true)
+    assert.equal(0, #t.requests)
+  end)
+
   it("pages in the given space", function()
     local t = fake.new{ spaces = { "marketing" } }
     paged(t, 3)

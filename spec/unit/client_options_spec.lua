@@ -123,6 +123,12 @@ describe("the URL and base_path", function()
     assert.is_true(errors.is(err, errors.ValidationError))
   end)
 
+  it("kibana.new(nil, {url = ...}) takes the URL from the options, not KIBANA_URL", function()
+    local t = fake.new()
+    kibana.new(nil, { url = "http://opts.test", transport = t, api_key = "k" }).actions:get_all()
+    assert.equal("http://opts.test/api/actions/connectors", t:last().url)
+  end)
+
   it("kibana.new{url = ...} is accepted", function()
     local t = fake.new()
     kibana.new{ url = "http://t.test", transport = t, api_key = "k" }.actions:get_all()
@@ -147,6 +153,12 @@ describe("headers", function()
   it("a header value with a line break is refused", function()
     local err = catch(kibana.new, "http://x", { headers = { ["X-A"] = "a\r\nX-B: b" } })
     assert.is_true(errors.is(err, errors.ValidationError))
+  end)
+
+  it("Content-Type cannot be set for every request: each request sets its own", function()
+    local err = catch(kibana.new, "http://x", { headers = { ["content-type"] = "text/plain" } })
+    assert.is_true(errors.is(err, errors.ValidationError))
+    assert.equal("kibana.new: headers must not set Content-Type (each request sets its own)", err.message)
   end)
 
   it("the caller's header wins over ours", function()
@@ -186,5 +198,34 @@ describe("the default transport", function()
     assert.is_true(errors.is(err, errors.ConnectionError))
     assert.equal("GET", err.method)
     c:close()
+  end)
+end)
+
+describe("closing a client at the end of a block", function()
+  it("Lua 5.4's <close> calls client:close()", function()
+    local mt = getmetatable(fake.client(fake.new()))
+    assert.is_function(mt.__close)
+    local t = fake.new()
+    local closed = 0
+    t.close = function() closed = closed + 1 end
+    local c = kibana.new("http://x", { transport = t, api_key = "k" })
+    mt.__close(c)
+    -- a transport given by the caller stays the caller's to close
+    assert.equal(0, closed)
+    local err = catch(c.actions.get_all, c.actions)
+    assert.matches("the client is closed", err.message, 1, true)
+  end)
+
+  it("works as a to-be-closed variable on Lua 5.4", function()
+    if _VERSION ~= "Lua 5.4" then return end -- the syntax does not exist elsewhere
+    local chunk = assert(load([[
+      local kibana, t = ...
+      local c <close> = kibana.new("http://x", { transport = t, api_key = "k" })
+      c.actions:get_all()
+      return c
+    ]]))
+    local c = chunk(kibana, fake.new())
+    local err = catch(c.actions.get_all, c.actions)
+    assert.matches("the client is closed", err.message, 1, true)
   end)
 end)

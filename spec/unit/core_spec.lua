@@ -556,6 +556,27 @@ describe("kibana.core", function()
       core.sleep(0)
     end)
 
+    it("returns true after sleeping the whole time", function()
+      assert.is_true(core.sleep(0.01))
+    end)
+
+    it("ends early on a signal, so Ctrl-C stops a script waiting out a Retry-After", function()
+      -- lua5.4 turns SIGINT into an "interrupted!" error at the next Lua
+      -- instruction once the sleep returns; busted runs under lua5.4 here
+      local stat = assert(io.open("/proc/self/stat")):read("*l")
+      local pid = assert(tonumber(stat:match("^(%d+)")))
+      os.execute(("(sleep 0.3; kill -INT %d) >/dev/null 2>&1 &"):format(pid))
+      local t0 = core.monotonic()
+      local ok, err = pcall(function()
+        local slept = core.sleep(10)
+        return slept
+      end)
+      local d = core.monotonic() - t0
+      assert.is_false(ok)
+      assert.matches("interrupted", tostring(err))
+      assert.is_true(d < 5, "slept " .. d .. " s")
+    end)
+
     it("raises on a negative or non-number duration", function()
       assert.has_error(function() core.sleep(-1) end)
       assert.has_error(function() core.sleep("soon") end)

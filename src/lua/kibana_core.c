@@ -401,9 +401,11 @@ static int kc_l_monotonic(lua_State *L)
     return 1;
 }
 
-/* core.sleep(seconds): blocks the calling thread (nanosleep, resumed after
- * signals). For the blocking curl transport's retries; never use it inside
- * nginx, where ngx.sleep yields instead. */
+/* core.sleep(seconds) -> true | false, remaining: blocks the calling thread
+ * (nanosleep). A signal ends the sleep early (false and the seconds left), so
+ * that Ctrl-C in lua5.4 during a Retry-After wait stops the script at once.
+ * For the blocking curl transport's retries; never use it inside nginx, where
+ * ngx.sleep yields instead. */
 static int kc_l_sleep(lua_State *L)
 {
     double s = kc_lua_check_nonneg(L, 1, "seconds");
@@ -415,9 +417,13 @@ static int kc_l_sleep(lua_State *L)
     ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
     if (ts.tv_nsec > 999999999L)
         ts.tv_nsec = 999999999L;
-    while (nanosleep(&ts, &rem) != 0)
-        ts = rem;
-    return 0;
+    if (nanosleep(&ts, &rem) != 0) {
+        lua_pushboolean(L, 0);
+        lua_pushnumber(L, (lua_Number)rem.tv_sec + (lua_Number)rem.tv_nsec / 1e9);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    return 1;
 }
 
 /* core.classify(status) -> class name | nil */

@@ -232,11 +232,11 @@ function _M.helpers.iter(ns, params)
   for k, v in pairs(params) do q[k] = v end
   local per_page = q.per_page or 100
   local page = q.page or 1
-  if type(per_page) ~= "number" or per_page < 1 then
-    misuse(string_format("bad argument 'per_page' to %s (a positive number is required, got %s)", label, tostring(per_page)), "per_page")
+  if type(per_page) ~= "number" or per_page < 1 or per_page % 1 ~= 0 then
+    misuse(string_format("bad argument 'per_page' to %s (a positive whole number is required, got %s)", label, tostring(per_page)), "per_page")
   end
-  if type(page) ~= "number" or page < 1 then
-    misuse(string_format("bad argument 'page' to %s (a positive number is required, got %s)", label, tostring(page)), "page")
+  if type(page) ~= "number" or page < 1 or page % 1 ~= 0 then
+    misuse(string_format("bad argument 'page' to %s (a positive whole number is required, got %s)", label, tostring(page)), "page")
   end
   local buf, idx, done = nil, 1, false
   local seen, total = (page - 1) * per_page, nil
