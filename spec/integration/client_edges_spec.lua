@@ -5,28 +5,16 @@
 local kibana = require "kibana"
 local errors = kibana.errors
 local emu = require "spec.support.emulator"
+local support_client = require "spec.support.client"
 
-local function new_client(opts)
-  opts = opts or {}
-  if opts.api_key == nil then
-    opts.api_key = emu.api_key()
-    if opts.api_key == nil then
-      opts.username, opts.password = "elastic", "changeme"
-    end
-  end
-  return kibana.new(emu.url(), opts)
-end
+local new_client = support_client.new
 
 local function mark()
   local log = emu.requests()
   return #log > 0 and math.floor(log[#log].seq) or 0
 end
 
-local function catch(f, ...)
-  local ok, err = pcall(f, ...)
-  assert.is_false(ok, "expected an error")
-  return err
-end
+local catch = support_client.catch
 
 describe("destination spaces against the emulator", function()
   before_each(function()

@@ -5,19 +5,12 @@
 local kibana = require "kibana"
 local errors = kibana.errors
 local emu = require "spec.support.emulator"
+local support_client = require "spec.support.client"
 
 local function new_client(opts)
   opts = opts or {}
-  if opts.api_key == nil then
-    -- the key the emulator printed; without one (an external emulator whose
-    -- key was not passed on), its documented Basic credentials
-    opts.api_key = emu.api_key()
-    if opts.api_key == nil then
-      opts.username, opts.password = "elastic", "changeme"
-    end
-  end
-  if opts.retry_base == nil then opts.retry_base = 0.01 end
-  return kibana.new(emu.url(), opts)
+  if opts.retry_base == nil then opts.retry_base = 0.01 end -- fast retries
+  return support_client.new(opts)
 end
 
 describe("a malformed body against the emulator", function()

@@ -5,19 +5,9 @@
 local kibana = require "kibana"
 local errors = kibana.errors
 local emu = require "spec.support.emulator"
+local support_client = require "spec.support.client"
 
-local function new_client(opts)
-  opts = opts or {}
-  if opts.api_key == nil then
-    -- the key the emulator printed; without one (an external emulator whose
-    -- key was not passed on), its documented Basic credentials
-    opts.api_key = emu.api_key()
-    if opts.api_key == nil then
-      opts.username, opts.password = "elastic", "changeme"
-    end
-  end
-  return kibana.new(emu.url(), opts)
-end
+local new_client = support_client.new
 
 local function last_request(method)
   local log = emu.requests()

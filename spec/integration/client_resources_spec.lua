@@ -6,17 +6,9 @@
 local kibana = require "kibana"
 local errors = kibana.errors
 local emu = require "spec.support.emulator"
+local support_client = require "spec.support.client"
 
-local function new_client(opts)
-  opts = opts or {}
-  if opts.api_key == nil then
-    opts.api_key = emu.api_key()
-    if opts.api_key == nil then
-      opts.username, opts.password = "elastic", "changeme"
-    end
-  end
-  return kibana.new(emu.url(), opts)
-end
+local new_client = support_client.new
 
 -- this Lua process's pid (io.popen would run a shell with its own /proc/self)
 local PID = io.open("/proc/self/stat"):read("*l"):match("^(%d+)")

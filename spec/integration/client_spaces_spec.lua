@@ -4,20 +4,10 @@
 local kibana = require "kibana"
 local errors = kibana.errors
 local emu = require "spec.support.emulator"
+local support_client = require "spec.support.client"
 local socket = require "socket"
 
-local function new_client(opts)
-  opts = opts or {}
-  if opts.api_key == nil then
-    -- the key the emulator printed; without one (an external emulator whose
-    -- key was not passed on), its documented Basic credentials
-    opts.api_key = emu.api_key()
-    if opts.api_key == nil then
-      opts.username, opts.password = "elastic", "changeme"
-    end
-  end
-  return kibana.new(emu.url(), opts)
-end
+local new_client = support_client.new
 
 -- requests the emulator logged after `mark` (a sequence number from mark())
 local function since(m, method, pattern)
