@@ -167,6 +167,7 @@ function _M.new(url, opts)
     base_path = config.base_path,
     headers = config.headers,
     has_xsrf = config.has_xsrf,
+    has_auth = config.has_auth,
     transport = transport,
     owns_transport = owns_transport,
     raise = o.raise,

@@ -202,7 +202,7 @@ _M.redact = redact
 -- resolve(url, opts) -> config: checks every option (misuse raises, naming
 -- it), fills in defaults and the environment (KIBANA_URL, KIBANA_API_KEY,
 -- KIBANA_USERNAME + KIBANA_PASSWORD, read at call time) and computes what
--- every request shares: {opts, origin, base_path, headers, has_xsrf}.
+-- every request shares: {opts, origin, base_path, headers, has_xsrf, has_auth}.
 function _M.resolve(url, opts)
   if type(url) == "table" and opts == nil then
     opts, url = url, url.url
@@ -308,6 +308,7 @@ function _M.resolve(url, opts)
     base_path = normalize_path(upath) .. normalize_path(o.base_path),
     headers = headers,
     has_xsrf = seen["kbn-xsrf"],
+    has_auth = seen["authorization"],
   }
 end
 

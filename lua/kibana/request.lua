@@ -221,6 +221,10 @@ function _M.perform(shared, req, ctx)
   meta.status = tonumber(resp.status)
   meta.headers = resp.headers or {}
   local body, err = _M.interpret(resp, req, ctx)
+  if err and meta.status == 401 and not shared.has_auth then
+    err.message = err.message .. "; this client sends no credentials: give kibana.new api_key, "
+      .. "username + password or bearer (or set KIBANA_API_KEY)"
+  end
   return body, err, meta
 end
 

@@ -70,6 +70,33 @@ describe("authentication", function()
   end)
 end)
 
+describe("a client without credentials", function()
+  it("is allowed (a Kibana without security), and a 401 says what is missing", function()
+    local t = fake.new()
+    t:on("GET", "/api/actions/connectors", { status = 401,
+      body = { statusCode = 401, error = "Unauthorized", message = "Unauthorized" } })
+    local saved = os.getenv
+    os.getenv = function() return nil end
+    local ok, c = pcall(kibana.new, "http://x", { transport = t, raise = false })
+    os.getenv = saved
+    assert.is_true(ok)
+    local _, err = c.actions:get_all()
+    assert.is_true(errors.is(err, errors.AuthenticationError))
+    assert.equal("Unauthorized (space 'default'); this client sends no credentials: give kibana.new "
+      .. "api_key, username + password or bearer (or set KIBANA_API_KEY)", err.message)
+    assert.is_nil(t:last().headers["authorization"])
+  end)
+
+  it("a 401 with credentials is Kibana's message alone", function()
+    local t = fake.new()
+    t:on("GET", "/api/actions/connectors", { status = 401,
+      body = { statusCode = 401, error = "Unauthorized", message = "Unauthorized" } })
+    local c = kibana.new("http://x", { transport = t, raise = false, api_key = "k" })
+    local _, err = c.actions:get_all()
+    assert.equal("Unauthorized (space 'default')", err.message)
+  end)
+end)
+
 describe("kibana.new() without a URL", function()
   local saved
   before_each(function() saved = os.getenv end)
