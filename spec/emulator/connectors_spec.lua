@@ -169,20 +169,28 @@ describe("BEHAVIOUR §4.2 GET /api/actions/connectors (get all)", function()
     assert.are.same(expect_b, r.json[2])
   end)
 
-  it("counts the saved objects of the space that reference the connector (type action)", function()
+  -- Kibana counts with an aggregation over `match_all` of the Kibana index as the
+  -- internal user (actions plugin, get_all injectExtraFindData), so references
+  -- from objects of every space count, not only the URL's space
+  it("counts the saved objects of every space that reference the connector (type action)", function()
     local c = index_connector()
     local refs = { { type = "action", id = c.id, name = "action_0" } }
     assert.are.equal(200, http.post("/api/saved_objects/dashboard/r1",
       { attributes = { title = "r1" }, references = refs }).status)
     assert.are.equal(200, http.post("/api/saved_objects/dashboard/r2",
       { attributes = { title = "r2" }, references = refs }).status)
-    -- same id, wrong type: not counted; another space: not counted
+    -- same id, wrong type: not counted; another space (even one never created): counted
     assert.are.equal(200, http.post("/api/saved_objects/dashboard/r3",
       { attributes = { title = "r3" }, references = { { type = "tag", id = c.id, name = "t" } } }).status)
     assert.are.equal(200, http.post("/s/other/api/saved_objects/dashboard/r4",
       { attributes = { title = "r4" }, references = refs }).status)
     local list = http.get("/api/actions/connectors").json
     for _, x in ipairs(list) do
+      if x.id == c.id then assert.are.equal(3, x.referenced_by_count) end
+    end
+    -- the count follows deletes
+    assert.are.equal(200, http.delete("/s/other/api/saved_objects/dashboard/r4").status)
+    for _, x in ipairs(http.get("/api/actions/connectors").json) do
       if x.id == c.id then assert.are.equal(2, x.referenced_by_count) end
     end
   end)

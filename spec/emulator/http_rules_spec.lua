@@ -219,12 +219,29 @@ describe("BEHAVIOUR §2.5 / §7.10-11 error bodies and headers", function()
     assert.are.same(err(400, "Invalid request payload JSON format"), r.json)
   end)
 
-  it("a non-JSON content type on a JSON route: 415 Unsupported Media Type", function()
+  -- @hapi/subtext lib/index.js internals.object: text/* stays a string (config-schema's
+  -- object type then parses JSON text), x-www-form-urlencoded becomes an object,
+  -- other types (but multipart and octet-stream) are 415
+  it("text/* bodies are strings parsed by the schema; form bodies are objects; others 415", function()
     local r = http.post("/api/spaces/space", '{"id":"a","name":"a"}', { headers = { ["content-type"] = "text/plain" } })
-    assert.are.same(err(415, "Unsupported Media Type"), r.json)
+    assert.are.equal(200, r.status)
+    assert.are.equal("a", r.json.id)
+    r = http.post("/api/spaces/space", "not json", { headers = { ["content-type"] = "text/plain; charset=utf-8" } })
+    assert.are.same(err(400, "[request body]: could not parse object value from json input"), r.json)
     r = http.post("/api/actions/connector", "a=b",
       { headers = { ["content-type"] = "application/x-www-form-urlencoded" } })
-    assert.are.equal(415, r.status)
+    assert.are.same(err(400, "[request body.name]: expected value of type [string] but got [undefined]"), r.json)
+    r = http.post("/api/actions/connector", "name=form&connector_type_id=.server-log",
+      { headers = { ["content-type"] = "application/x-www-form-urlencoded" } })
+    assert.are.equal(200, r.status)
+    assert.are.equal("form", r.json.name)
+    r = http.post("/api/spaces/space", "<space/>", { headers = { ["content-type"] = "application/xml" } })
+    assert.are.same(err(415, "Unsupported Media Type"), r.json)
+    -- empty payloads: {} for a form, "" for text (JSON's is null, see below)
+    r = http.post("/api/actions/connector", "", { headers = { ["content-type"] = "application/x-www-form-urlencoded" } })
+    assert.are.same(err(400, "[request body.name]: expected value of type [string] but got [undefined]"), r.json)
+    r = http.post("/api/actions/connector", "", { headers = { ["content-type"] = "text/plain" } })
+    assert.are.same(err(400, "[request body]: could not parse object value from json input"), r.json)
   end)
 
   it("parses a body without content type, and +json types, as JSON", function()
@@ -359,13 +376,26 @@ describe("BEHAVIOUR §1.1 routing on the raw path (never nginx's normalised $uri
     assert.are.equal(200, http.get("/api/actions/connectors/").status)
   end)
 
-  it("keeps a segment raw when decodeURIComponent would throw (invalid UTF-8, overlong forms)", function()
-    assert.are.same(err(404, "Saved object [action/%FF] not found"), http.get("/api/actions/connector/%FF").json)
-    assert.are.same(err(404, "Saved object [action/%E2%82] not found"), http.get("/api/actions/connector/%E2%82").json)
-    assert.are.same(err(404, "Saved object [action/%c0%af] not found"), http.get("/api/actions/connector/%c0%af").json)
-    -- escapes nginx itself cannot parse are refused before Lua runs
+  -- @hapi/call lib/index.js: _lookup decodes each parameter with decodeURIComponent;
+  -- when that throws it answers the special badRequest route (400 Bad Request, no
+  -- auth). A literal segment is compared undecoded, so a bad escape there matches
+  -- no route (404).
+  it("a path parameter decodeURIComponent rejects (invalid UTF-8, overlong, bad escape) is 400", function()
+    assert.are.same(err(400, "Bad Request"), http.get("/api/actions/connector/%FF").json)
+    assert.are.same(err(400, "Bad Request"), http.get("/api/actions/connector/%E2%82").json)
+    assert.are.same(err(400, "Bad Request"), http.get("/api/actions/connector/%c0%af").json)
+    assert.are.same(err(400, "Bad Request"), http.get("/api/saved_objects/dashboard/a%ED%A0%80b").json)
+    -- before authentication, and logged
+    local r = http.request{ path = "/api/saved_objects/dashboard/%C0%AF" }
+    assert.are.same(err(400, "Bad Request"), r.json)
+    assert.are.equal(400, last_request().status)
+    -- escapes nginx itself cannot parse: the same answers
     assert.are.same(err(400, "Bad Request"), http.get("/api/actions/connector/%ZZ").json)
     assert.are.same(err(400, "Bad Request"), http.get("/api/actions/connector/a%").json)
+    assert.are.same(NOT_FOUND, http.get("/api/actions/connector%").json)
+    assert.are.same(NOT_FOUND, http.get("/api/act%ZZions/connectors").json)
+    assert.are.equal(404, last_request().status)
+    -- well-formed escapes decode
     assert.are.same(err(404, "Saved object [action/é] not found"), http.get("/api/actions/connector/%C3%A9").json)
   end)
 

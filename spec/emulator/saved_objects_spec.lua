@@ -379,11 +379,30 @@ describe("BEHAVIOUR §5.3 GET /api/saved_objects/_find", function()
         assert.truthy(res.json.message:find("^%[request query%.has_reference%]"))
     end)
 
-    it("namespaces searches other spaces (and * all)", function()
+    -- the spaces extension's getSearchableNamespaces: the listed spaces that exist
+    -- (`*`: every existing space); without `namespaces`, the URL's space as it is
+    it("namespaces searches other existing spaces (and * all of them)", function()
+        ok(call("POST", "/api/spaces/space", { id = "other", name = "Other" }))
+        ok(call("POST", "/api/spaces/space", { id = "s", name = "S" }))
         local r = ok(find("type=visualization&namespaces=other", "default"))
         assert.same({ "elsewhere" }, ids_of(r.saved_objects))
         assert.same({ "other" }, r.saved_objects[1].namespaces)
         assert.equal(4, ok(find("type=visualization&namespaces=*", "default")).total)
+        assert.equal(1, ok(find("type=visualization&namespaces=other&namespaces=nope", "default")).total)
+    end)
+
+    it("namespaces drops spaces that do not exist: orphan objects are not found that way", function()
+        -- "s" and "other" were never created: their objects live in orphan namespaces
+        assert.same({ page = 1, per_page = 20, total = 0, saved_objects = {} },
+            ok(find("type=visualization&namespaces=other", "default")))
+        assert.equal(0, ok(find("type=visualization&namespaces=*", "default")).total)
+        assert.equal(0, ok(find("type=visualization&namespaces=s")).total)
+        -- without the parameter the URL's (missing) space is searched (BEHAVIOUR §1.2)
+        assert.equal(3, ok(find("type=visualization")).total)
+        -- the filter is still validated first; the result window is not (no search runs)
+        assert.same(err(400, "This type dashboard is not allowed: Bad Request"),
+            find("type=visualization&namespaces=nope&filter=dashboard.attributes.title:x").json)
+        assert.equal(0, ok(find("type=visualization&namespaces=nope&per_page=1000&page=11")).total)
     end)
 
     it("filter: KQL on attributes; another type is a 400", function()

@@ -985,13 +985,42 @@ describe("BEHAVIOUR §3.4 delete_namespace and count_references (framework hooks
         assert.is_not_nil(objects.create("other", "dashboard", {}, { id = "d" }))
     end)
 
-    it("counts objects of a space referencing type/id", function()
+    -- referenced_by_count: Kibana aggregates over match_all of the Kibana index (actions
+    -- plugin, get_all injectExtraFindData), so objects of every space count, once each
+    it("counts objects of every space referencing type/id, each once", function()
         mk("s", "dashboard", "a", {}, { references = { { name = "x", type = "action", id = "c1" },
                                                       { name = "y", type = "action", id = "c1" } } })
         mk("s", "dashboard", "b", {}, { references = { { name = "x", type = "action", id = "c1" } } })
         mk("t", "dashboard", "c", {}, { references = { { name = "x", type = "action", id = "c1" } } })
-        assert.equal(2, objects.count_references("s", "action", "c1"))
+        mk("t", "config", "d", {}, { references = { { name = "x", type = "tag", id = "c1" },
+                                                   { name = "z", type = "action", id = "c3" } } })
+        assert.equal(3, objects.count_references("s", "action", "c1"))
         assert.equal(0, objects.count_references("s", "action", "c2"))
+        assert.same({ c1 = 3, c3 = 1 }, objects.reference_counts("action"))
+        assert.same({ c1 = 1 }, objects.reference_counts("tag"))
+        assert.same({}, objects.reference_counts("nothing"))
+    end)
+
+    it("reference_counts follows every change of the records (its cache is keyed on revision())", function()
+        local ref = function(id) return { { name = "x", type = "action", id = id } } end
+        mk("s", "dashboard", "a", {}, { references = ref("c1") })
+        assert.same({ c1 = 1 }, objects.reference_counts("action"))
+        local r0 = objects.revision()
+        objects.update("s", "dashboard", "a", { title = "t" }, {})          -- references untouched
+        assert.equal(r0, objects.revision())
+        objects.update("s", "dashboard", "a", {}, { references = ref("c2") })
+        assert.same({ c2 = 1 }, objects.reference_counts("action"))
+        objects.create("s", "dashboard", {}, { id = "a", overwrite = true, references = ref("c3") })
+        assert.same({ c3 = 1 }, objects.reference_counts("action"))
+        mk("t", "config", "b", {}, { references = ref("c3") })
+        assert.same({ c3 = 2 }, objects.reference_counts("action"))
+        objects.delete("t", "config", "b")
+        assert.same({ c3 = 1 }, objects.reference_counts("action"))
+        objects.delete_namespace("s")
+        assert.same({}, objects.reference_counts("action"))
+        mk("s", "dashboard", "z", {}, { references = ref("c9") })
+        objects.reset()
+        assert.same({}, objects.reference_counts("action"))
     end)
 
     it("reset forgets everything", function()

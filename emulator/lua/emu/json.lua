@@ -15,6 +15,7 @@ local cjson = require "cjson"
 
 local type, pairs, next, setmetatable, getmetatable, pcall =
       type, pairs, next, setmetatable, getmetatable, pcall
+local huge = math.huge
 local find, sub, byte, gsub, format, concat =
       string.find, string.sub, string.byte, string.gsub, string.format, table.concat
 
@@ -23,8 +24,12 @@ local _M = {}
 local cj = cjson.new()
 cj.decode_invalid_numbers(false)
 cj.encode_sparse_array(true)
-cj.encode_max_depth(1000)
-cj.decode_max_depth(1000)
+-- decoding stops at 1000 levels (a deeper request body is a 400); encoding allows
+-- more, as answers wrap what was stored (saved_objects[i].attributes...) and a
+-- value that could be stored must always be answerable
+local DECODE_DEPTH, ENCODE_DEPTH = 1000, 1100
+cj.encode_max_depth(ENCODE_DEPTH)
+cj.decode_max_depth(DECODE_DEPTH)
 -- 2.1.0 accepts at most 14 significant digits; newer builds accept more
 if not pcall(cj.encode_number_precision, 17) then
   cj.encode_number_precision(14)
@@ -115,6 +120,8 @@ function _M.decode(s)
   local ok, v = pcall(cj.decode, text)
   if not ok then return nil, v end
   if marked then v = unmark(v) end
+  -- a number too large for a double decodes to +-inf, as JSON.parse gives
+  -- Infinity; encode() writes it as null, as JSON.stringify does
   return v
 end
 
@@ -130,13 +137,15 @@ end
 -- path with a sentinel in place of each marked empty table and big integer
 local function prep(v, depth)
   if type(v) == "number" then
+    -- JSON.stringify writes NaN and +-Infinity as null (cjson would raise)
+    if v ~= v or v == huge or v == -huge then return _M.null, true end
     local b = bigint(v)
     if b then return b, true end
     return v, false
   end
   if type(v) ~= "table" then return v, false end
   if getmetatable(v) == array_mt and next(v) == nil then return SENTINEL, true end
-  if depth > 1000 then return v, false end
+  if depth > ENCODE_DEPTH then return v, false end
   local copy
   for k, x in pairs(v) do
     if type(x) == "table" or type(x) == "number" then

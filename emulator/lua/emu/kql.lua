@@ -85,11 +85,20 @@ local function kql_lex(filter)
     return toks
 end
 
---- Parse into an AST; nodes: {op="and"|"or", l, r}, {op="not", e}, {op="cmp", field, values, range}
+-- Nesting (parentheses and `not`) deeper than this is refused like Kibana's own
+-- recursive parser fails on it: a RangeError (call stack exhausted) that is no
+-- KQLSyntaxError, so the route answers 500. It also keeps the emulator's own
+-- recursion far from Lua's stack limit.
+_M.MAX_DEPTH = 1000
+local TOO_DEEP = { statusCode = 500, error = "Internal Server Error",
+                   message = "An internal server error occurred.", too_deep = true }
+
+--- Parse into an AST; nodes: {op="and"|"or", list}, {op="not", e}, {op="cmp", field, values, range}
 local function kql_parse(filter)
     local toks, lex_err = kql_lex(filter)
     if not toks then return nil, lex_err end
     local i = 1
+    local depth = 0
     local function peek() return toks[i] end
     local function take() i = i + 1 return toks[i - 1] end
     local parse_or
@@ -116,7 +125,10 @@ local function kql_parse(filter)
         local t = peek()
         if t.kind == "(" then
             take()
+            depth = depth + 1
+            if depth > _M.MAX_DEPTH then return nil, TOO_DEEP end
             local e, err = parse_or()
+            depth = depth - 1
             if not e then return nil, err end
             local close = take()
             if close.kind ~= ")" then return nil, kql_error(filter, close.pos, '")"') end
@@ -157,38 +169,37 @@ local function kql_parse(filter)
     end
 
     local function parse_not()
-        if peek().kind == "not" then
+        local nots = 0
+        while peek().kind == "not" do
             take()
-            local e, err = parse_not()
-            if not e then return nil, err end
-            return { op = "not", e = e }
+            nots = nots + 1
         end
-        return parse_primary()
+        if depth + nots > _M.MAX_DEPTH then return nil, TOO_DEEP end
+        depth = depth + nots
+        local e, err = parse_primary()
+        depth = depth - nots
+        if not e then return nil, err end
+        for _ = 1, nots do e = { op = "not", e = e } end
+        return e
     end
 
-    local function parse_and()
-        local l, err = parse_not()
-        if not l then return nil, err end
-        while peek().kind == "and" do
+    -- `a and b and c` is one node with a list (no recursion per operand)
+    local function parse_chain(kind, parse_operand)
+        local first, err = parse_operand()
+        if not first then return nil, err end
+        if peek().kind ~= kind then return first end
+        local list = { first }
+        while peek().kind == kind do
             take()
-            local r, err2 = parse_not()
+            local r, err2 = parse_operand()
             if not r then return nil, err2 end
-            l = { op = "and", l = l, r = r }
+            list[#list + 1] = r
         end
-        return l
+        return { op = kind, list = list }
     end
 
-    parse_or = function()
-        local l, err = parse_and()
-        if not l then return nil, err end
-        while peek().kind == "or" do
-            take()
-            local r, err2 = parse_and()
-            if not r then return nil, err2 end
-            l = { op = "or", l = l, r = r }
-        end
-        return l
-    end
+    local function parse_and() return parse_chain("and", parse_not) end
+    parse_or = function() return parse_chain("or", parse_and) end
 
     local ast, err = parse_or()
     if not ast then return nil, err end
@@ -201,7 +212,11 @@ end
 --- Check every field of the AST names one of the searched types.
 local function kql_validate(ast, type_set)
     if ast.op == "and" or ast.op == "or" then
-        return kql_validate(ast.l, type_set) or kql_validate(ast.r, type_set)
+        for _, e in ipairs(ast.list) do
+            local err = kql_validate(e, type_set)
+            if err then return err end
+        end
+        return nil
     elseif ast.op == "not" then
         return kql_validate(ast.e, type_set)
     end
@@ -235,8 +250,18 @@ local function value_matches(actual, value, range)
 end
 
 local function kql_eval(ast, rec)
-    if ast.op == "and" then return kql_eval(ast.l, rec) and kql_eval(ast.r, rec) end
-    if ast.op == "or" then return kql_eval(ast.l, rec) or kql_eval(ast.r, rec) end
+    if ast.op == "and" then
+        for _, e in ipairs(ast.list) do
+            if not kql_eval(e, rec) then return false end
+        end
+        return true
+    end
+    if ast.op == "or" then
+        for _, e in ipairs(ast.list) do
+            if kql_eval(e, rec) then return true end
+        end
+        return false
+    end
     if ast.op == "not" then return not kql_eval(ast.e, rec) end
     local t = string_match(ast.field, "^([^%.]+)")
     if t ~= rec.type then return false end

@@ -37,6 +37,9 @@ if not json_ok then json = nil end
 
 local fallback_array_mt = { __name = "json.array" }
 
+--- JSON null (the framework's when loadable).
+_M.null = json and json.null or setmetatable({}, { __name = "json.null" })
+
 local function array_mt()
     if json then
         if json.array_mt then return json.array_mt end
@@ -137,8 +140,16 @@ local function now_iso()
 end
 _M.now_iso = now_iso
 
+-- Bumped whenever a record is stored, removed or has its references replaced (never
+-- reset): lets readers cache what they derive from references (reference_counts).
+local revision = 0
+
+--- The current revision of the stored records and their references.
+function _M.revision() return revision end
+
 --- Forget every object, alias and counter.
 function _M.reset()
+    revision = revision + 1
     state = {
         objects = {},  -- raw key -> record
         order = 0,     -- insertion counter (ES index order stand-in)
@@ -282,12 +293,14 @@ function _M.list(spaces, types)
 end
 
 local function store(rec)
+    revision = revision + 1
     state.order = state.order + 1
     rec.order = rec.order or state.order
     state.objects[raw_key(rec.namespace or "", rec.type, rec.id)] = rec
 end
 
 local function remove(rec)
+    revision = revision + 1
     state.objects[raw_key(rec.namespace or "", rec.type, rec.id)] = nil
 end
 
@@ -350,7 +363,8 @@ function _M.create(space, t, attributes, opts)
             return nil, errors.conflict(t, id)
         end
     end
-    if existing and opts.version ~= nil then
+    -- Kibana only uses a truthy version (getExpectedVersionProperties: `if (version)`)
+    if existing and opts.version ~= nil and opts.version ~= "" then
         local seq = decode_version(opts.version)
         if not seq then return nil, errors.invalid_version(opts.version) end
         if seq ~= existing.seq then return nil, errors.conflict(t, id) end
@@ -446,7 +460,7 @@ function _M.update(space, t, id, attributes, opts)
     if not _M.is_allowed(t) then return nil, errors.not_found(t, id) end
     local ns = opts.namespace or space
     local seq_wanted
-    if opts.version ~= nil then
+    if opts.version ~= nil and opts.version ~= "" then
         seq_wanted = decode_version(opts.version)
         if not seq_wanted then return nil, errors.invalid_version(opts.version) end
     end
@@ -468,7 +482,10 @@ function _M.update(space, t, id, attributes, opts)
     end
     if seq_wanted and seq_wanted ~= rec.seq then return nil, errors.conflict(t, id) end
     for k, v in pairs(attributes or {}) do rec.attributes[k] = copy(v) end
-    if opts.references ~= nil then rec.references = copy_references(opts.references) end
+    if opts.references ~= nil then
+        rec.references = copy_references(opts.references)
+        revision = revision + 1
+    end
     rec.updated_at = now_iso()
     rec.seq = next_seq()
     local out = {
@@ -527,6 +544,12 @@ function _M.records()
     return out
 end
 
+--- Call fn(rec) for every stored record (any space), in no particular order: no list
+-- is built or sorted (cheaper than records() where the order does not matter).
+function _M.each_record(fn)
+    for _, rec in pairs(state.objects) do fn(rec) end
+end
+
 --- True when the record is visible in `space`.
 _M.has_space = has_space
 
@@ -569,9 +592,14 @@ local function transfer_mod() return require("emu.objects_transfer") end
 --- deleteByNamespace (BEHAVIOUR §3.4).
 function _M.delete_namespace(space) return spaces_mod().delete_namespace(space) end
 
---- Number of objects visible in `space` whose references include {type, id}.
+--- Number of objects (in any space) whose references include {type, id}.
 function _M.count_references(space, ref_type, ref_id)
     return spaces_mod().count_references(space, ref_type, ref_id)
+end
+
+--- id -> number of objects (in any space) referencing {ref_type, id}, in one pass.
+function _M.reference_counts(ref_type)
+    return spaces_mod().reference_counts(ref_type)
 end
 
 --- POST /api/spaces/_update_objects_spaces.

@@ -25,7 +25,8 @@ function _M.bulk_create(space, items, overwrite)
         if obj then
             out[i] = obj
         else
-            out[i] = { type = item.type, id = item.id or objects.new_id(), error = err }
+            -- the id as requested: absent when none was given (Kibana: left({ id: requestId, ... }))
+            out[i] = { type = item.type, id = item.id, error = err }
         end
     end
     return out

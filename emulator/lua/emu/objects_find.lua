@@ -155,6 +155,8 @@ local function run_aggs(aggs, recs)
                 elseif kind == "sum" then
                     result = 0
                 end
+                -- Elasticsearch: min/max/avg of no value is `"value": null`
+                if result == nil then result = objects.null end
                 out[name] = { value = result }
             end
         end
@@ -256,6 +258,9 @@ function _M.find(space, q)
         local err = validate_aggs(q.aggs, type_set)
         if err then return nil, err end
     end
+    -- no searchable space (Kibana checks this after the filter and aggs, before
+    -- Elasticsearch sees the paging): the empty answer
+    if q.namespaces and #q.namespaces == 0 then return empty end
     if page * per_page > objects.MAX_RESULT_WINDOW then
         return nil, window_error(page * per_page)
     end

@@ -30,19 +30,48 @@ function _M.delete_namespace(space)
     end
 end
 
---- Number of objects visible in `space` whose references include {type, id}.
-function _M.count_references(space, ref_type, ref_id)
-    local n = 0
-    for _, rec in ipairs(objects.records()) do
-        if objects.has_space(rec, space) then
-            for _, r in ipairs(rec.references or {}) do
-                if r.type == ref_type and r.id == ref_id then
-                    n = n + 1
-                    break
+--- referenced_by_count of GET /api/actions/connectors: Kibana counts the documents
+-- of the Kibana index with a reference {type, id}, with a match_all query as the
+-- internal user, so objects of every space count (actions plugin, get_all
+-- injectExtraFindData: nested `references.id` + `references.type` filter
+-- aggregations over `match_all`). One pass over the records, no sorting.
+-- Returns id -> count (ids without references are absent); the table is cached
+-- until the records change (objects.revision()): callers must not modify it.
+local cache_rev, cache_type, cache_counts
+function _M.reference_counts(ref_type)
+    local rev = objects.revision()
+    if cache_rev == rev and cache_type == ref_type then return cache_counts end
+    local counts = {}
+    objects.each_record(function(rec)
+        local refs = rec.references
+        if refs and refs[1] then
+            local seen
+            for _, r in ipairs(refs) do
+                local id = r.id
+                if r.type == ref_type and not (seen and seen[id]) then
+                    counts[id] = (counts[id] or 0) + 1
+                    seen = seen or {}
+                    seen[id] = true
                 end
             end
         end
-    end
+    end)
+    cache_rev, cache_type, cache_counts = rev, ref_type, counts
+    return counts
+end
+
+--- Number of objects (in any space; `space` is kept for the callers) whose references
+-- include {type, id}.
+function _M.count_references(_, ref_type, ref_id)
+    local n = 0
+    objects.each_record(function(rec)
+        for _, r in ipairs(rec.references or {}) do
+            if r.type == ref_type and r.id == ref_id then
+                n = n + 1
+                break
+            end
+        end
+    end)
     return n
 end
 

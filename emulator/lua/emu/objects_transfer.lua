@@ -12,12 +12,15 @@ local table_sort, table_concat = table.sort, table.concat
 local objects = require("emu.objects")
 local find = require("emu.objects_find")
 local ndjson = require("emu.ndjson")
+local util = require("emu.util")
 
 local _M = {}
 
 local array, copy, errors = objects.array, objects.copy, objects.errors
+local js_string = util.js_string
 
-local function key_of(t, id) return tostring(t) .. ":" .. tostring(id) end
+-- the importer's `${type}:${id}` key (JavaScript strings: a missing id is "undefined")
+local function key_of(t, id) return js_string(t) .. ":" .. js_string(id) end
 
 -- ---------------------------------------------------------------------------------------
 -- Export
@@ -173,6 +176,27 @@ local function destinations_of(recs)
     return array(out)
 end
 
+--- JavaScript truthiness of a decoded NDJSON line (Kibana keeps `!!obj` lines).
+local function truthy(v)
+    if v == nil or v == false or v == 0 or v == "" or v ~= v then return false end
+    if objects.null ~= nil and v == objects.null then return false end
+    return true
+end
+
+--- The references of an imported line, as strings (lines are not validated, and a
+-- reference without a type or id must not break the lookups).
+local function import_references(refs)
+    local out = array()
+    if type(refs) ~= "table" then return out end
+    for _, r in ipairs(refs) do
+        if type(r) == "table" then
+            out[#out + 1] = { name = r.name ~= nil and js_string(r.name) or nil,
+                              type = js_string(r.type), id = js_string(r.id) }
+        end
+    end
+    return out
+end
+
 --- Import decoded objects into `space`.
 -- opts: overwrite, createNewCopies, compatibilityMode, retries (resolve-import-errors:
 -- list of {type, id, overwrite, destinationId, replaceReferences, createNewCopy,
@@ -196,8 +220,12 @@ function _M.import(space, list, opts)
     local collected = {}
     local state = {} -- key -> {destinationId, omitOriginId, isOnlyReference}
     local seen, dups, dup_seen = {}, {}, {}
-    for _, raw in ipairs(list) do
-        if type(raw) == "table" and raw.exportedCount == nil then
+    for _, line in ipairs(list) do
+        -- Kibana keeps every truthy line but the export details (`exportedCount`);
+        -- a line that is no object has no type: unsupported_type
+        local raw = line
+        if type(line) ~= "table" then raw = {} end
+        if truthy(line) and raw.exportedCount == nil then
             local k = key_of(raw.type, raw.id)
             if seen[k] and not dup_seen[k] then
                 dup_seen[k] = true
@@ -216,10 +244,12 @@ function _M.import(space, list, opts)
                     errs[#errs + 1] = { id = raw.id, type = raw.type, meta = { title = attr_title(raw) },
                                         error = { type = "unsupported_type" } }
                 else
+                    local id = raw.id
+                    if id ~= nil and type(id) ~= "string" then id = js_string(id) end
                     local obj = {
-                        type = raw.type, id = raw.id,
+                        type = raw.type, id = id,
                         attributes = type(raw.attributes) == "table" and copy(raw.attributes) or {},
-                        references = objects.copy_references(raw.references),
+                        references = import_references(raw.references),
                         originId = raw.originId,
                         managed = raw.managed == true,
                     }
@@ -306,9 +336,14 @@ function _M.import(space, list, opts)
                              omitOriginId = retry.createNewCopy and true or false }
             end
             local check_id = retry.destinationId or obj.id
-            local here = objects.lookup(space, obj.type, check_id)
-            local anywhere = objects.is_multi(obj.type) and objects.lookup_any(space, obj.type, check_id)
-            if anywhere and not here then
+            local here = check_id ~= nil and objects.lookup(space, obj.type, check_id)
+            local anywhere = check_id ~= nil and objects.is_multi(obj.type)
+                and objects.lookup_any(space, obj.type, check_id)
+            if check_id == nil then
+                -- no id: Kibana's bulk create generates one (reported as destinationId)
+                state[k] = { destinationId = objects.new_id(), omitOriginId = true }
+                filtered[#filtered + 1] = obj
+            elseif anywhere and not here then
                 state[k] = { destinationId = objects.new_id(), omitOriginId = retry.createNewCopy and true or false }
                 filtered[#filtered + 1] = obj
             elseif here and not opts.overwrite and not retry.overwrite then
@@ -334,7 +369,7 @@ function _M.import(space, list, opts)
         for _, obj in ipairs(filtered) do
             local k = key_of(obj.type, obj.id)
             local retry = retry_map and retry_map[k] or {}
-            if objects.is_multi(obj.type) and not pending[k] and not retry.destinationId then
+            if objects.is_multi(obj.type) and not pending[k] and not retry.destinationId and obj.id ~= nil then
                 local dests = origin_matches(space, obj.type, obj.originId or obj.id, exclude)
                 if #dests > 0 then
                     inexact[#inexact + 1] = { obj = obj, dests = dests,

@@ -1,11 +1,12 @@
 -- emu/server.lua: the request entry point (content_by_lua) of the emulator.
 --
 -- Order of the checks follows hapi's request lifecycle as Kibana configures it
--- (BEHAVIOUR §1, §2): route lookup on the RAW path (404) -> authentication
--- (401) -> payload (413 / 415 / 400 bad JSON) -> kbn-xsrf and kbn-version (400)
--- -> [--strict-spaces 404] -> route handler (versioned-route header checks,
--- validation, work). Fault rules run first for /api requests. Every request
--- outside /_emulator is appended to the request log.
+-- (BEHAVIOUR §1, §2): route lookup on the RAW path (404; a path parameter that
+-- decodeURIComponent rejects is hapi's 400 Bad Request) -> authentication (401)
+-- -> payload (413 / 415 / 400 bad JSON; GET and HEAD bodies are ignored) ->
+-- kbn-xsrf and kbn-version (400) -> [--strict-spaces 404] -> route handler
+-- (versioned-route header checks, validation, work). Fault rules run first for
+-- /api requests. Every request outside /_emulator is appended to the request log.
 
 local json = require "emu.json"
 local http = require "emu.http"
@@ -20,7 +21,7 @@ local ngx = ngx
 local ngx_var, ngx_req, ngx_header = ngx.var, ngx.req, ngx.header
 local ngx_print, ngx_flush, ngx_sleep, ngx_exit, ngx_log, ERR =
       ngx.print, ngx.flush, ngx.sleep, ngx.exit, ngx.log, ngx.ERR
-local get_headers, get_uri_args = ngx_req.get_headers, ngx_req.get_uri_args
+local get_headers, get_uri_args, decode_args = ngx_req.get_headers, ngx_req.get_uri_args, ngx.decode_args
 
 local type, pairs, ipairs, pcall, xpcall, require, tonumber, tostring, error =
       type, pairs, ipairs, pcall, xpcall, require, tonumber, tostring, error
@@ -42,6 +43,7 @@ local HTML_BODY = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<bod
   .. "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
 
 local NOT_FOUND_BODY = json.encode({ statusCode = 404, error = "Not Found", message = "Not Found" })
+local BAD_REQUEST_BODY = json.encode({ statusCode = 400, error = "Bad Request", message = "Bad Request" })
 local INTERNAL_BODY = json.encode({ statusCode = 500, error = "Internal Server Error",
                                     message = http.INTERNAL_ERROR_MESSAGE })
 
@@ -167,6 +169,33 @@ local function first_value(v)
   return v
 end
 
+-- header_value(v): a repeated header as Node gives it to Kibana: the values of
+-- most headers joined with ", " (content-type, authorization, ...: the first one)
+local function header_value(v)
+  if type(v) == "table" then return table.concat(v, ", ") end
+  return v
+end
+
+-- query_args(qs): the query as Node's URLSearchParams gives it to hapi: every
+-- value a string (a bare `?x` is ""), repeated keys as arrays, invalid UTF-8
+-- replaced by U+FFFD, no limit on the number of arguments
+local function query_args(qs)
+  if qs == nil or qs == "" then return {} end
+  local args = get_uri_args(0)
+  for k, v in pairs(args) do
+    if v == true then
+      args[k] = ""
+    elseif type(v) == "table" then
+      for i, x in ipairs(v) do
+        if x == true then v[i] = "" elseif find(x, "[\128-\255]") then v[i] = util.utf8_sanitize(x) end
+      end
+    elseif find(v, "[\128-\255]") then
+      args[k] = util.utf8_sanitize(v)
+    end
+  end
+  return args
+end
+
 local function read_body_file(path)
   local f = open(path, "rb")
   if not f then return nil end
@@ -199,17 +228,60 @@ local function is_json_mime(mime)
   return mime == "application/json" or (find(mime, "^application/[^/]+%+json$") ~= nil)
 end
 
+-- has_proto_key(v): a "__proto__" key anywhere (hapi parses JSON with
+-- @hapi/bourne, protoAction 'error': such a payload is a 400)
+local function has_proto_key(v, depth)
+  if type(v) ~= "table" or depth > 1100 then return false end
+  for k, x in pairs(v) do
+    if k == "__proto__" then return true end
+    if type(x) == "table" and has_proto_key(x, depth + 1) then return true end
+  end
+  return false
+end
+
+-- form_args(raw) -> the x-www-form-urlencoded body as Node's querystring.parse gives it
+local function form_args(raw)
+  local args = decode_args(raw, 0)
+  for k, v in pairs(args) do
+    if v == true then args[k] = "" elseif type(v) == "table" then
+      for i, x in ipairs(v) do if x == true then v[i] = "" end end
+    end
+  end
+  return args
+end
+
 -- parse_body(headers, raw) -> body | nil, status, message
+-- As @hapi/subtext does: JSON (no content type, application/json, +json) is
+-- parsed (the bytes read as UTF-8 by Node: ill-formed sequences become U+FFFD);
+-- text/* stays a string (config-schema then parses JSON text for object and
+-- array schemas); x-www-form-urlencoded becomes an object; multipart is left to
+-- the route; anything else is 415.
 local function parse_body(headers, raw)
   local ct = first_value(headers["content-type"])
   local mime = ct and lower(match(ct, "^%s*([^;%s]*)") or "") or nil
   if mime == nil or mime == "" or is_json_mime(mime) then
-    local v = json.decode(raw)
+    local text = util.utf8_sanitize(raw)
+    local v = json.decode(text)
     if v == nil then return nil, 400, "Invalid request payload JSON format" end
+    if find(text, "proto", 1, true) or find(text, "\\u", 1, true) then
+      if has_proto_key(v, 0) then return nil, 400, "Invalid request payload JSON format" end
+    end
     return v
   end
   if mime == "multipart/form-data" then return nil end
+  if find(mime, "^text/.") then return util.utf8_sanitize(raw) end
+  if mime == "application/x-www-form-urlencoded" then return form_args(raw) end
   return nil, 415, "Unsupported Media Type"
+end
+
+-- empty_body(headers): what subtext makes of an empty payload: null for JSON (and
+-- no content type), "" for text/*, {} for a form
+local function empty_body(headers)
+  local ct = first_value(headers["content-type"])
+  local mime = ct and lower(match(ct, "^%s*([^;%s]*)") or "") or ""
+  if find(mime, "^text/.") then return "" end
+  if mime == "application/x-www-form-urlencoded" then return {} end
+  return nil
 end
 
 local function valid_date(v)
@@ -225,7 +297,7 @@ local function check_version(route, headers, query)
     return 'Use of query parameter "apiVersion" is not allowed. Please specify the API version ' ..
            'using the "elastic-api-version" header.'
   end
-  local v = first_value(headers["elastic-api-version"])
+  local v = header_value(headers["elastic-api-version"])
   if v == nil then return nil end
   if not valid_date(v) then
     return 'Invalid version. Received "' .. v .. '", expected a valid date string formatted as YYYY-MM-DD.'
@@ -270,7 +342,7 @@ local function handle_control(method, segs, qs, headers)
   end
   local req = {
     method = method, space = "default", params = params, headers = headers,
-    query = (qs and qs ~= "") and get_uri_args(1000) or {},
+    query = query_args(qs),
     body_raw = body_raw, body = body,
   }
   local status, rbody, rheaders = run_handler(route, req)
@@ -332,7 +404,7 @@ local function apply_fault(fault, entry)
   return false
 end
 
-local function handle_api(method, path, qs, raw, segs, headers)
+local function handle_api(method, path, qs, raw, segs, headers, bad)
   local entry = { method = method, path = path, query = qs or "", headers = headers, space = "default" }
   local n = #segs
   local first = 1
@@ -356,6 +428,13 @@ local function handle_api(method, path, qs, raw, segs, headers)
 
   local route, params = api_router:match(method == "HEAD" and "GET" or method, segs, first, n)
   if not route then return finish(entry, 404, NOT_FOUND_BODY, { ["content-type"] = JSON_CT }, slow) end
+  if bad then
+    -- a parameter decodeURIComponent rejects: hapi's router answers its special
+    -- badRequest route (no auth), @hapi/call lib/index.js _lookup/internals.decode
+    for i = first, n do
+      if bad[i] then return finish(entry, 400, BAD_REQUEST_BODY, { ["content-type"] = JSON_CT }, slow) end
+    end
+  end
 
   local authorization = headers.authorization
   local user, st, msg = auth.authenticate(authorization)
@@ -370,12 +449,14 @@ local function handle_api(method, path, qs, raw, segs, headers)
     if body_raw then
       body, st, msg = parse_body(headers, body_raw)
       if st then return finish_error(entry, st, msg, nil, nil, slow) end
+    else
+      body = empty_body(headers)
     end
     if method ~= "OPTIONS" and headers["kbn-xsrf"] == nil and headers["kbn-version"] == nil then
       return finish_error(entry, 400, "Request must contain a kbn-xsrf header.", nil, nil, slow)
     end
   end
-  local kv = first_value(headers["kbn-version"])
+  local kv = header_value(headers["kbn-version"])
   if kv and kv ~= VERSION then
     return finish_error(entry, 400, 'Browser client is out of date, please refresh the page ("kbn-version" header was "' ..
       kv .. '" but should be "' .. VERSION .. '")', { expected = VERSION, got = kv }, nil, slow)
@@ -387,7 +468,7 @@ local function handle_api(method, path, qs, raw, segs, headers)
   -- the route handler stage: public routes carry elastic-api-version from here on
   local rh = { ["elastic-api-version"] = API_VERSION }
   if route.deprecated then rh.warning = WARNING end
-  local query = (qs and qs ~= "") and get_uri_args(1000) or {}
+  local query = query_args(qs)
   if route.versioned then
     local vmsg = check_version(route, headers, query)
     if vmsg then return finish_error(entry, 400, vmsg, nil, rh, slow) end
@@ -422,23 +503,23 @@ end
 local split_cache, split_count = {}, 0
 local function split_path(path)
   local hit = split_cache[path]
-  if hit then return hit[1], hit[2] end
-  local raw, segs = util.split_path(path)
+  if hit then return hit[1], hit[2], hit[3] end
+  local raw, segs, bad = util.split_path(path)
   if #path <= 2048 then
     if split_count >= 4096 then split_cache, split_count = {}, 0 end
-    split_cache[path] = { raw, segs }
+    split_cache[path] = { raw, segs, bad }
     split_count = split_count + 1
   end
-  return raw, segs
+  return raw, segs, bad
 end
 
 local function handle()
   local method = ngx_req.get_method()
   local path, qs = split_uri()
-  local raw, segs = split_path(path)
-  local headers = get_headers(100)
+  local raw, segs, bad = split_path(path)
+  local headers = get_headers(0)
   if raw[1] == "_emulator" then return handle_control(method, segs, qs, headers) end
-  return handle_api(method, path, qs, raw, segs, headers)
+  return handle_api(method, path, qs, raw, segs, headers, bad)
 end
 
 -- handle(): content_by_lua entry; never lets an error escape as nginx's 500 page
@@ -463,6 +544,11 @@ local NGINX_ERRORS = {
   [494] = "Request Header Fields Too Large",
 }
 
+-- a '%' without two hex digits after it: nginx refuses such a URI (400)
+local function has_bad_escape(path)
+  return find((path:gsub("%%%x%x", "")), "%", 1, true) ~= nil
+end
+
 local function handle_nginx_error(code)
   -- error_page turned the method into GET; the request line still has it
   local line = ngx_var.request or ""
@@ -471,7 +557,7 @@ local function handle_nginx_error(code)
   if uri == nil or uri == "" then uri = match(line, "^%u+ (%S+)") or "/" end
   local path, qs = split_uri(uri)
   local raw, segs = util.split_path(path)
-  local ok, headers = pcall(get_headers, 100)
+  local ok, headers = pcall(get_headers, 0)
   if not ok then headers = {} end
   local entry
   if raw[1] ~= "_emulator" then
@@ -479,12 +565,36 @@ local function handle_nginx_error(code)
               space = "default" }
     if raw[1] == "s" and raw[2] and find(raw[2], "^[a-z0-9_%-]+$") then entry.space = raw[2] end
   end
+  local first = (raw[1] == "s" and raw[2] and find(raw[2], "^[a-z0-9_%-]+$")) and 3 or 1
+  local last = #segs
+  if last > first and segs[last] == "" then last = last - 1 end
+  local function route_of()
+    local router = raw[1] == "_emulator" and control_router or api_router
+    if raw[1] == "_emulator" then first = 1 end
+    return router and router:match(method == "HEAD" and "GET" or method, segs, first, last)
+  end
   if code == 413 then
+    -- a body over nginx's cap. hapi looks the route up (404) and authenticates
+    -- (401) before it reads a payload, and never reads one for GET/HEAD
+    if method == "GET" or method == "HEAD" then return handle() end
+    local route = route_of()
+    if not route then return finish(entry, 404, NOT_FOUND_BODY, { ["content-type"] = JSON_CT }) end
+    if entry and not (route.auth == "optional" and headers.authorization == nil) then
+      local user, st, msg = auth.authenticate(headers.authorization)
+      if not user then return finish_error(entry, st, msg) end
+    end
     local max = store.config.max_payload or 1048576
-    local first = (raw[1] == "s" and raw[2] and find(raw[2], "^[a-z0-9_%-]+$")) and 3 or 1
-    local route = api_router and api_router:match(method, segs, first, #segs)
-    if route and route.max_body then max = route.max_body end
+    if route.max_body then max = route.max_body end
     return finish_error(entry, 413, "Payload content length greater than maximum allowed: " .. max)
+  end
+  if code == 405 then
+    -- methods nginx refuses itself (TRACE): hapi has no route for them
+    return finish(entry, 404, NOT_FOUND_BODY, { ["content-type"] = JSON_CT })
+  end
+  if code == 400 and match(line, "^%u+ %S+ HTTP/%d%.%d$") and has_bad_escape(path) then
+    -- a bad %-escape: a literal segment then matches no route (404); a path
+    -- parameter that decodeURIComponent rejects is hapi's 400 Bad Request
+    if not route_of() then return finish(entry, 404, NOT_FOUND_BODY, { ["content-type"] = JSON_CT }) end
   end
   local status = code == 494 and 431 or code
   return finish_error(entry, status, NGINX_ERRORS[code] or http.reason(status))

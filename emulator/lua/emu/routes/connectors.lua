@@ -195,22 +195,17 @@ local function get_all(req)
   if not auth.allowed(req.user, space) then return http.error(403, "Unauthorized to get actions") end
   local list = sorted_connectors(space)
   local n = #list
-  local counts = {}
-  local objects = n > #PRECONFIGURED and store.objects()
-  local count = objects and objects.count_references
-  if count then
-    local ok, e = pcall(function()
-      for i = 1, n do
-        local c = list[i]
-        -- referenced_by_count is not computed for preconfigured connectors
-        if not c.is_preconfigured then counts[i] = count(space, "action", c.id) end
-      end
-    end)
-    if not ok then ngx.log(ngx.ERR, "emu.objects.count_references failed: ", tostring(e)) end
-  end
+  -- one pass over the saved objects for all connectors (references from every
+  -- space count, as in Kibana); referenced_by_count is not computed for
+  -- preconfigured connectors (BEHAVIOUR §4.1)
+  local counts
+  if n > #PRECONFIGURED then counts = store.call_objects("reference_counts", "action") end
+  counts = counts or {}
   local parts = {}
   for i = 1, n do
-    parts[i] = '{"referenced_by_count":' .. (counts[i] or 0) .. "," .. sub(fragment(list[i]), 2)
+    local c = list[i]
+    local count = (not c.is_preconfigured and counts[c.id]) or 0
+    parts[i] = '{"referenced_by_count":' .. count .. "," .. sub(fragment(c), 2)
   end
   return 200, "[" .. concat(parts, ",") .. "]", JSON_CT
 end
@@ -264,12 +259,17 @@ local function execute(req)
   return 200, t.execute(c, params)
 end
 
+-- connectorTypesQuerySchemaV1: a strict object with one optional string
+local TYPES_QUERY = s.object({ feature_id = s.maybe(s.string()) })
+
 local function list_types(req)
-  local feature = req.query.feature_id
-  if type(feature) == "table" then feature = feature[1] end
+  local q, msg = schema.validate(req.query, TYPES_QUERY, "request query")
+  if not q then return http.error(400, msg) end
+  local feature = q.feature_id
   local out = json.array()
   for _, t in ipairs(types.list) do
-    local ok = feature == nil or feature == true
+    -- the type registry filters only on a truthy featureId: `?feature_id=` lists all
+    local ok = feature == nil or feature == ""
     if not ok then
       for _, f in ipairs(t.supported_feature_ids) do
         if f == feature then ok = true; break end

@@ -14,6 +14,8 @@ local ngx = ngx -- nil outside nginx
 
 local http = require("emu.http")
 local schema = require("emu.schema")
+local auth = require("emu.auth")
+local store = require("emu.store")
 local json = require("emu.json")
 local objects = require("emu.objects")
 local find = require("emu.objects_find")
@@ -57,6 +59,40 @@ local function as_list(v)
     return { v }
 end
 
+--- A principal limited to some spaces (config `spaces`) lacks every saved-object
+-- privilege elsewhere. Kibana's security extension then answers 403
+-- `Unable to <action> <sorted,comma-joined types>` (BEHAVIOUR §2.5; the action
+-- names are the extension's authzAction: create, bulk_create, get, bulk_get (also
+-- resolve), update, bulk_update, delete, bulk_delete, share_to_space).
+-- types: list of types (unsupported ones are left out: they fail before the
+-- authorization check); spaces: extra spaces the request writes to (initialNamespaces).
+-- Returns status, body | nil.
+local function forbidden(req, action, types, spaces)
+    local user = req.user
+    if user == nil or auth.unrestricted(user) then return nil end
+    local denied = not auth.allowed(user, req.space)
+    for _, sp in ipairs(spaces or {}) do
+        if not auth.allowed(user, sp) then denied = true end
+    end
+    if not denied then return nil end
+    local seen, list = {}, {}
+    for _, t in ipairs(types) do
+        if objects.is_allowed(t) and not seen[t] then
+            seen[t] = true
+            list[#list + 1] = t
+        end
+    end
+    if #list == 0 then return nil end
+    table.sort(list)
+    return http.error(403, "Unable to " .. action .. " " .. table_concat(list, ","))
+end
+
+local function types_of(items)
+    local out = {}
+    for i, item in ipairs(items) do out[i] = item.type end
+    return out
+end
+
 local function obj(fields, order, opts)
     local o = opts or {}
     o.order = order
@@ -88,6 +124,8 @@ local function create(req)
     if not q then return s1, b1 end
     local body, s2, b2 = check(req.body, CREATE_BODY, "request body")
     if not body then return s2, b2 end
+    local s3, b3 = forbidden(req, "create", { req.params.type }, body.initialNamespaces)
+    if s3 then return s3, b3 end
     local res, err = objects.create(req.space, req.params.type, body.attributes, {
         id = req.params.id,
         overwrite = q.overwrite,
@@ -98,17 +136,20 @@ local function create(req)
     return 200, res
 end
 
+-- get, resolve, update, the bulk get/resolve/update routes and _export declare no
+-- query schema: Kibana's RouteValidator then ignores the query (returns {}), so
+-- unknown query parameters are no error there.
 local function get(req)
-    local q, s, b = check(req.query or {}, EMPTY_QUERY, "request query")
-    if not q then return s, b end
+    local s, b = forbidden(req, "get", { req.params.type })
+    if s then return s, b end
     local res, err = objects.get(req.space, req.params.type, req.params.id)
     if not res then return fail(err) end
     return 200, res
 end
 
 local function resolve(req)
-    local q, s, b = check(req.query or {}, EMPTY_QUERY, "request query")
-    if not q then return s, b end
+    local s, b = forbidden(req, "bulk_get", { req.params.type })
+    if s then return s, b end
     local res, err = objects.resolve(req.space, req.params.type, req.params.id)
     if not res then return fail(err) end
     return 200, res
@@ -122,10 +163,10 @@ local UPDATE_BODY = obj({
 }, { "attributes", "version", "references", "upsert" })
 
 local function update(req)
-    local q, s1, b1 = check(req.query or {}, EMPTY_QUERY, "request query")
-    if not q then return s1, b1 end
     local body, s2, b2 = check(req.body, UPDATE_BODY, "request body")
     if not body then return s2, b2 end
+    local s3, b3 = forbidden(req, "update", { req.params.type })
+    if s3 then return s3, b3 end
     local res, err = objects.update(req.space, req.params.type, req.params.id, body.attributes, {
         version = body.version, references = body.references, upsert = body.upsert,
     })
@@ -138,6 +179,8 @@ local DELETE_QUERY = obj({ force = S.maybe(S.boolean()) }, { "force" })
 local function delete(req)
     local q, s, b = check(req.query or {}, DELETE_QUERY, "request query")
     if not q then return s, b end
+    local s2, b2 = forbidden(req, "delete", { req.params.type })
+    if s2 then return s2, b2 end
     local ok, err = objects.delete(req.space, req.params.type, req.params.id, q.force)
     if not ok then return fail(err) end
     return 200, {}
@@ -164,6 +207,12 @@ local function bulk_create(req)
     if not q then return s1, b1 end
     local body, s2, b2 = check(req.body, BULK_CREATE_BODY, "request body")
     if not body then return s2, b2 end
+    local spaces = {}
+    for _, item in ipairs(body) do
+        for _, sp in ipairs(item.initialNamespaces or {}) do spaces[#spaces + 1] = sp end
+    end
+    local s3, b3 = forbidden(req, "bulk_create", types_of(body), spaces)
+    if s3 then return s3, b3 end
     return 200, { saved_objects = objects.bulk_create(req.space, body, q.overwrite) }
 end
 
@@ -175,20 +224,20 @@ local BULK_GET_BODY = S.array(obj({
 }, { "type", "id", "fields", "namespaces" }), { max = 10000 })
 
 local function bulk_get(req)
-    local q, s1, b1 = check(req.query or {}, EMPTY_QUERY, "request query")
-    if not q then return s1, b1 end
     local body, s2, b2 = check(req.body, BULK_GET_BODY, "request body")
     if not body then return s2, b2 end
+    local s3, b3 = forbidden(req, "bulk_get", types_of(body))
+    if s3 then return s3, b3 end
     return 200, { saved_objects = objects.bulk_get(req.space, body) }
 end
 
 local BULK_TYPE_ID_BODY = S.array(TYPE_ID, { max = 10000 })
 
 local function bulk_resolve(req)
-    local q, s1, b1 = check(req.query or {}, EMPTY_QUERY, "request query")
-    if not q then return s1, b1 end
     local body, s2, b2 = check(req.body, BULK_TYPE_ID_BODY, "request body")
     if not body then return s2, b2 end
+    local s3, b3 = forbidden(req, "bulk_get", types_of(body))
+    if s3 then return s3, b3 end
     return 200, { resolved_objects = objects.bulk_resolve(req.space, body) }
 end
 
@@ -202,10 +251,14 @@ local BULK_UPDATE_BODY = S.array(obj({
 }, { "type", "id", "attributes", "version", "references", "namespace" }), { max = 10000 })
 
 local function bulk_update(req)
-    local q, s1, b1 = check(req.query or {}, EMPTY_QUERY, "request query")
-    if not q then return s1, b1 end
     local body, s2, b2 = check(req.body, BULK_UPDATE_BODY, "request body")
     if not body then return s2, b2 end
+    local spaces = {}
+    for _, item in ipairs(body) do
+        if item.namespace then spaces[#spaces + 1] = item.namespace end
+    end
+    local s3, b3 = forbidden(req, "bulk_update", types_of(body), spaces)
+    if s3 then return s3, b3 end
     return 200, { saved_objects = objects.bulk_update(req.space, body) }
 end
 
@@ -214,6 +267,8 @@ local function bulk_delete(req)
     if not q then return s1, b1 end
     local body, s2, b2 = check(req.body, BULK_TYPE_ID_BODY, "request body")
     if not body then return s2, b2 end
+    local s3, b3 = forbidden(req, "bulk_delete", types_of(body))
+    if s3 then return s3, b3 end
     return 200, { statuses = objects.bulk_delete(req.space, body, q.force) }
 end
 
@@ -250,9 +305,43 @@ local function refs_list(v)
     return { v }
 end
 
+--- The spaces _find searches (Kibana's spaces extension, getSearchableNamespaces):
+-- without `namespaces` the URL's space (even one that does not exist); with it,
+-- only the listed spaces that exist and the caller may see (`*`: all of those).
+-- A restricted caller finds nothing in the spaces it lacks (the security
+-- extension's authorizeFind: an unauthorized find is the empty answer).
+local function searchable_spaces(req, namespaces)
+    local user = req.user
+    local function visible(id)
+        return user == nil or auth.allowed(user, id)
+    end
+    if namespaces == nil then
+        if visible(req.space) then return { req.space } end
+        return {}
+    end
+    local out, seen = {}, {}
+    local all = false
+    for _, ns in ipairs(namespaces) do if ns == "*" then all = true end end
+    if all then
+        for id in pairs(store.spaces) do
+            if visible(id) then out[#out + 1] = id end
+        end
+        table.sort(out)
+        return out
+    end
+    for _, ns in ipairs(namespaces) do
+        if store.spaces[ns] and visible(ns) and not seen[ns] then
+            seen[ns] = true
+            out[#out + 1] = ns
+        end
+    end
+    return out
+end
+
 local function find_route(req)
     local q, s, b = check(req.query or {}, FIND_QUERY, "request query")
     if not q then return s, b end
+    local spaces = searchable_spaces(req, as_list(q.namespaces))
     local aggs
     if q.aggs then
         aggs = json.decode(q.aggs)
@@ -273,9 +362,15 @@ local function find_route(req)
         fields = as_list(q.fields),
         filter = q.filter,
         aggs = aggs,
-        namespaces = as_list(q.namespaces),
+        namespaces = spaces,
     })
-    if not res then return fail(err) end
+    if not res then
+        if err.too_deep and ngx then
+            ngx.log(ngx.ERR, "_find: filter nested deeper than ", require("emu.kql").MAX_DEPTH,
+                " levels (Kibana's KQL parser exhausts its call stack: RangeError, 500)")
+        end
+        return fail(err)
+    end
     return 200, res
 end
 
@@ -292,8 +387,6 @@ local EXPORT_BODY = obj({
 }, { "type", "hasReference", "objects", "search", "includeReferencesDeep", "excludeExportDetails" })
 
 local function export(req)
-    local q, s1, b1 = check(req.query or {}, EMPTY_QUERY, "request query")
-    if not q then return s1, b1 end
     local body, s2, b2 = check(req.body, EXPORT_BODY, "request body")
     if not body then return s2, b2 end
     local types = as_list(body.type)
@@ -330,6 +423,9 @@ local function export(req)
             return bad("Trying to export object(s) with non-exportable types: " .. table_concat(invalid, ", "))
         end
         opts.objects = objs
+        -- the exporter reads them with bulkGet
+        local s3, b3 = forbidden(req, "bulk_get", types_of(objs))
+        if s3 then return s3, b3 end
     else
         local invalid = {}
         for _, t in ipairs(types) do
@@ -339,6 +435,11 @@ local function export(req)
             return bad("Trying to export non-exportable type(s): " .. table_concat(invalid, ", "))
         end
         opts.types = types
+        -- the exporter pages with a point-in-time finder: opening it unauthorized is
+        -- a 403 whose message is "unauthorized" (security extension authorizeOpenPointInTime)
+        if req.user and not auth.unrestricted(req.user) and not auth.allowed(req.user, req.space) then
+            return http.error(403, "unauthorized")
+        end
         opts.search = body.search
         opts.hasReference = refs_list(body.hasReference)
     end
@@ -410,12 +511,22 @@ local function file_objects(parts)
         local status, body = bad("Invalid file extension " .. ext)
         return nil, status, body
     end
-    local list, perr = ndjson.parse_lines(file.data)
+    -- Kibana reads the file as UTF-8 text: ill-formed sequences become U+FFFD
+    local list, perr = ndjson.parse_lines(require("emu.util").utf8_sanitize(file.data))
     if not list then
         local status, body = bad(perr)
         return nil, status, body
     end
     return list
+end
+
+--- The types of the objects in an import file (lines that are objects).
+local function file_types(list)
+    local out = {}
+    for _, o in ipairs(list) do
+        if type(o) == "table" and type(o.type) == "string" then out[#out + 1] = o.type end
+    end
+    return out
 end
 
 local function unknown_parts(parts, allowed)
@@ -436,6 +547,9 @@ local function import(req)
     if unknown then return bad(unknown) end
     local list, s2, b2 = file_objects(parts)
     if not list then return s2, b2 end
+    -- the importer checks conflicts / creates in bulk (authzAction bulk_create)
+    local s4, b4 = forbidden(req, "bulk_create", file_types(list))
+    if s4 then return s4, b4 end
     local res, err = transfer.import(req.space, list, {
         overwrite = q.overwrite, createNewCopies = q.createNewCopies, compatibilityMode = q.compatibilityMode,
     })
@@ -456,6 +570,9 @@ local function resolve_import_errors(req)
     if not retries then return s3, b3 end
     local list, s2, b2 = file_objects(parts)
     if not list then return s2, b2 end
+    -- the importer checks conflicts / creates in bulk (authzAction bulk_create)
+    local s4, b4 = forbidden(req, "bulk_create", file_types(list))
+    if s4 then return s4, b4 end
     local res, err = transfer.resolve_import_errors(req.space, list, retries.retries, {
         createNewCopies = q.createNewCopies, compatibilityMode = q.compatibilityMode,
     })

@@ -345,15 +345,47 @@ local function repository(name, ...)
   return 200, result
 end
 
+-- share_forbidden(req, objects, spaces) -> status, body | nil: a principal limited to
+-- some spaces lacks the `share_to_space` saved-object privilege elsewhere; Kibana's
+-- security extension (authzAction of UPDATE_OBJECTS_SPACES and of
+-- COLLECT_MULTINAMESPACE_REFERENCES_UPDATE_SPACES) then answers
+-- 403 `Unable to share_to_space <sorted types>` (BEHAVIOUR §2.5 saved-objects row)
+local function share_forbidden(req, objs, spaces)
+  if req.user == nil or auth.unrestricted(req.user) then return nil end
+  local denied = not auth.allowed(req.user, req.space)
+  for _, id in ipairs(spaces or {}) do
+    if not auth.allowed(req.user, id) then denied = true end
+  end
+  if not denied then return nil end
+  local objects = store.objects()
+  local seen, list = {}, {}
+  for _, o in ipairs(objs) do
+    if not seen[o.type] and (not objects or objects.is_allowed(o.type)) then
+      seen[o.type] = true
+      list[#list + 1] = o.type
+    end
+  end
+  if #list == 0 then return nil end
+  sort(list)
+  return http.error(403, "Unable to share_to_space " .. table.concat(list, ","))
+end
+
 local function update_objects_spaces(req)
   local body, msg = schema.validate(req.body, UPDATE_OBJECTS_SPACES_BODY, "request body")
   if not body then return http.error(400, msg) end
+  local spaces = {}
+  for _, id in ipairs(body.spacesToAdd) do spaces[#spaces + 1] = id end
+  for _, id in ipairs(body.spacesToRemove) do spaces[#spaces + 1] = id end
+  local st, fb = share_forbidden(req, body.objects, spaces)
+  if st then return st, fb end
   return repository("update_objects_spaces", req.space, body.objects, body.spacesToAdd, body.spacesToRemove)
 end
 
 local function get_shareable_references(req)
   local body, msg = schema.validate(req.body, SHAREABLE_REFERENCES_BODY, "request body")
   if not body then return http.error(400, msg) end
+  local st, fb = share_forbidden(req, body.objects)
+  if st then return st, fb end
   return repository("get_shareable_references", req.space, body.objects)
 end
 
