@@ -447,8 +447,12 @@ static void test_path_build(void)
     };
     static const param tricky[] = {
         { "type", "dashboard", 0 }, { "id", "../../api/spaces/space/x", 0 },
-        { "q", "a?b#c%d e", 0 }, { "e", "\xc3\xa9", 0 }, { "dot", "..", 0 },
+        { "q", "a?b#c%d e", 0 }, { "e", "\xc3\xa9", 0 }, { "dot", "..x", 0 },
         { "nul", "a\0b", 3 }, { NULL, NULL, 0 }
+    };
+    static const param dots[] = {
+        { "one", ".", 0 }, { "two", "..", 0 }, { "three", "...", 0 },
+        { NULL, NULL, 0 }
     };
     static const param empty[] = {
         { "type", "dashboard", 0 }, { "id", "", 0 }, { NULL, NULL, 0 }
@@ -471,8 +475,17 @@ static void test_path_build(void)
                 "..%2F..%2Fapi%2Fspaces%2Fspace%2Fx",
            "path build: a traversal id cannot climb out of its segment");
     build(NULL, NULL, "/a/{q}/{e}/{dot}/{nul}", tricky, res);
-    is_str(res, "/a/a%3Fb%23c%25d%20e/%C3%A9/%2E%2E/a%00b",
-           "path build: ? # % space, UTF-8, '..' and NUL stay in one segment");
+    is_str(res, "/a/a%3Fb%23c%25d%20e/%C3%A9/..x/a%00b",
+           "path build: ? # % space, UTF-8, dots and NUL stay in one segment");
+    rc = build(NULL, NULL, "/api/saved_objects/dashboard/{two}", dots, res);
+    ok(rc == KC_EINVAL, "path build: an id '..' is refused (Kibana resolves it)");
+    is_str(res, "path parameter 'two' cannot be '..': Kibana resolves '.' and "
+                "'..' path segments before routing, so no such id can be "
+                "addressed", "path build: the '..' message names the parameter");
+    rc = build(NULL, NULL, "/x/{one}", dots, res);
+    ok(rc == KC_EINVAL, "path build: an id '.' is refused");
+    build(NULL, NULL, "/x/{three}", dots, res);
+    is_str(res, "/x/...", "path build: '...' is an ordinary id");
 
     /* base_path */
     build("", NULL, "/api/status", NULL, res);

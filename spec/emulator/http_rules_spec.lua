@@ -364,11 +364,22 @@ describe("BEHAVIOUR §1.1 routing on the raw path (never nginx's normalised $uri
     assert.are.same(NOT_FOUND, http.get("/api/actions/connector/x/y").json)
   end)
 
-  it("treats '..' (raw or encoded) as an id, not a parent directory", function()
-    assert.are.same(err(404, "Saved object [action/..] not found"), http.get("/api/actions/connector/..").json)
-    assert.are.same(err(404, "Saved object [action/..] not found"), http.get("/api/actions/connector/%2E%2E").json)
-    assert.are.same(NOT_FOUND, http.get("/api/actions/../actions/connectors").json)
-    assert.are.same(NOT_FOUND, http.get("/api/./actions/connectors").json)
+  -- Node's WHATWG URL parser (hapi routes on url.pathname) resolves dot segments,
+  -- percent-encoded ones too: new URL("http://x/a/%2E%2E/b").pathname is "/b".
+  it("resolves '.' and '..' segments, raw or encoded, as Kibana's URL parsing does", function()
+    assert.are.same(NOT_FOUND, http.get("/api/actions/connector/..").json)
+    assert.are.same(NOT_FOUND, http.get("/api/actions/connector/%2E%2E").json)
+    assert.are.same(NOT_FOUND, http.get("/api/actions/connector/%2e.").json)
+    assert.are.equal(200, http.get("/api/actions/../actions/connectors").status)
+    assert.are.equal(200, http.get("/api/./actions/connectors").status)
+    assert.are.equal(200, http.get("/api/actions/%2E/connectors").status)
+    assert.are.equal(200, http.get("/api/actions/connectors/.").status)
+  end)
+
+  it("keeps '..' inside an encoded id: it never climbs to another route", function()
+    assert.are.same(err(404, "Saved object [action/../../spaces/space/default] not found"),
+      http.get("/api/actions/connector/..%2F..%2Fspaces%2Fspace%2Fdefault").json)
+    assert.are.same(err(404, "Saved object [action/...] not found"), http.get("/api/actions/connector/...").json)
   end)
 
   it("does not merge slashes; one trailing slash is ignored (hapi stripTrailingSlash)", function()

@@ -93,7 +93,7 @@ describe("JSON values through the whole stack against the emulator", function()
     { "a unicode id", "ünïcødé-ид-\u{1F600}" },
     { "an id of every reserved character", ":/?#[]@!$&'()*+,;=% \"<>\\^`{|}" },
     { "an id with a newline and a tab", "line\nbreak\ttab" },
-    { "a dot-segment id", ".." },
+    { "an id of dots that is not a dot segment", "..." },
   }
   for _, case in ipairs(ids) do
     it(case[1] .. " is created, read, found in the list and deleted", function()

@@ -237,7 +237,7 @@ describe("path ids", function()
     ["100%"] = "100%25",
     ["with space"] = "with%20space",
     ["café"] = "caf%C3%A9",
-    [".."] = "%2E%2E",
+    ["..."] = "...",
   }
   for id, encoded in pairs(ids) do
     it(string.format("%q reaches Kibana as one encoded segment", id), function()
@@ -246,6 +246,16 @@ describe("path ids", function()
       assert.equal("/api/actions/connector/" .. encoded, t:last().path)
     end)
   end
+
+  it("'.' and '..' are refused before any request: Kibana resolves them as dot segments", function()
+    for _, id in ipairs{ ".", ".." } do
+      local t, c = setup()
+      local err = catch(c.actions.get, c.actions, id)
+      assert.is_true(errors.is(err, errors.ValidationError))
+      assert.matches("path parameter 'id' cannot be '" .. id .. "'", err.message, 1, true)
+      assert.equal(0, #t.requests)
+    end
+  end)
 
   it("accepts numbers", function()
     local t, c = setup()

@@ -373,11 +373,18 @@ describe("kibana.core", function()
         core.build_path("/kibana/", "marketing", "/api/spaces/space"))
     end)
 
+    it("refuses the ids '.' and '..', which Kibana would resolve as dot segments", function()
+      local path, msg = core.build_path(nil, nil, "/x/{id}", { id = ".." })
+      assert.is_nil(path)
+      assert.equal("path parameter 'id' cannot be '..': Kibana resolves '.' and '..' path segments "
+        .. "before routing, so no such id can be addressed", msg)
+      assert.is_nil((core.build_path(nil, nil, "/x/{id}", { id = "." })))
+    end)
+
     it("encodes every id as exactly one path segment", function()
       local function id(v) return core.build_path(nil, nil, "/x/{id}", { id = v }) end
       assert.equal("/x/a%2Fb", id("a/b"))
-      assert.equal("/x/%2E%2E", id(".."))
-      assert.equal("/x/%2E", id("."))
+      assert.equal("/x/..x", id("..x"))
       assert.equal("/x/..%2F..%2Fapi", id("../../api"))
       assert.equal("/x/q%3Fx%3D1%23f", id("q?x=1#f"))
       assert.equal("/x/100%25%20sure", id("100% sure"))

@@ -79,7 +79,8 @@ typedef int (*kc_param_fn)(void *ud, const char *name, size_t namelen,
  * not end with '/' (a trailing '/' is dropped). space NULL or "default" ⇒ no
  * prefix; any other space must pass kc_space_id_valid. A missing or empty
  * parameter is KC_EINVAL with "missing path parameter 'id'" /
- * "path parameter 'id' must not be empty". */
+ * "path parameter 'id' must not be empty"; so is a parameter that is exactly
+ * "." or "..", which Kibana's URL parsing would resolve as a dot segment. */
 int kc_path_build(kc_buf *out, const char *base_path, const char *space,
                   const char *tmpl, kc_param_fn lookup, void *ud,
                   char *err, size_t errlen);

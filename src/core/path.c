@@ -201,6 +201,18 @@ static int kc_expand_template(kc_buf *out, const char *tmpl,
                        (int)namelen, name);
             return KC_EINVAL;
         }
+        /* Kibana parses request URLs with the WHATWG rules, which resolve
+         * "." and ".." segments (also written %2E / %2E%2E) before routing:
+         * no object with such an id can be addressed, and the request would
+         * reach another route. */
+        if ((vlen == 1 && val[0] == '.') ||
+            (vlen == 2 && val[0] == '.' && val[1] == '.')) {
+            kc_set_err(err, errlen,
+                       "path parameter '%.*s' cannot be '%.*s': Kibana resolves "
+                       "'.' and '..' path segments before routing, so no such "
+                       "id can be addressed", (int)namelen, name, (int)vlen, val);
+            return KC_EINVAL;
+        }
         rc = kc_path_encode_segment(out, val, vlen);
         if (rc != KC_OK)
             return rc;

@@ -95,8 +95,14 @@ function _M.decode_segment(raw)
   return d, true
 end
 
+-- WHATWG URL parsing (Node's `new URL`, which hapi routes on) resolves dot
+-- segments, also percent-encoded ones: /a/%2E%2E/b is /b, /a/./b is /a/b.
+local SINGLE_DOT = { ["."] = true, ["%2e"] = true }
+local DOUBLE_DOT = { [".."] = true, [".%2e"] = true, ["%2e."] = true, ["%2e%2e"] = true }
+
 -- split_path(path) -> raw segments, decoded segments ("/a//b/" -> a, "", b, ""),
--- and a set of the indices decodeURIComponent would reject (nil when none)
+-- and a set of the indices decodeURIComponent would reject (nil when none).
+-- Dot segments are resolved first, as Kibana's URL parsing does.
 function _M.split_path(path)
   local raw, dec, bad, n = {}, {}, nil, 0
   local pos, len = 2, #path
@@ -105,13 +111,25 @@ function _M.split_path(path)
   while true do
     local e = find(path, "/", pos, true)
     local s = sub(path, pos, (e or len + 1) - 1)
-    n = n + 1
-    raw[n] = s
-    local ok
-    dec[n], ok = _M.decode_segment(s)
-    if not ok then
-      bad = bad or {}
-      bad[n] = true
+    local lower = #s <= 6 and s:lower() or nil
+    if lower and DOUBLE_DOT[lower] then
+      if n > 0 then
+        raw[n], dec[n] = nil, nil
+        if bad then bad[n] = nil end
+        n = n - 1
+      end
+      if not e then n = n + 1; raw[n], dec[n] = "", "" end
+    elseif lower and SINGLE_DOT[lower] then
+      if not e then n = n + 1; raw[n], dec[n] = "", "" end
+    else
+      n = n + 1
+      raw[n] = s
+      local ok
+      dec[n], ok = _M.decode_segment(s)
+      if not ok then
+        bad = bad or {}
+        bad[n] = true
+      end
     end
     if not e then break end
     pos = e + 1
