@@ -17,21 +17,9 @@ local function err(status, message, attributes)
   return e
 end
 
-local function last_request()
-  local log = emu.requests()
-  return log[#log]
-end
+local last_request = emu.last_request
 
--- the error log of the emulator this process started ("" for an external one
--- unless KIBANA_EMULATOR_DIR names its state dir)
-local function error_log()
-  local dir = emu.dir()
-  local f = dir and io.open(dir .. "/error.log", "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local error_log = emu.error_log
 
 local function esc(s)
   return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))

@@ -25,20 +25,9 @@ local CREDS_FAILURE = "[security_exception: [security_exception] Reason: unable 
   "provided credentials and anonymous access is not allowed for this request]: unable to authenticate " ..
   "with provided credentials and anonymous access is not allowed for this request"
 
-local function last_request()
-  local log = emu.requests()
-  return log[#log]
-end
+local last_request = emu.last_request
 
--- the error log of the emulator this process started ("" for an external one)
-local function error_log()
-  local dir = emu.dir()
-  local f = dir and io.open(dir .. "/error.log", "rb")
-  if not f then return "" end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local error_log = emu.error_log
 
 before_each(function() emu.reset() end)
 

@@ -9,14 +9,7 @@ local support_client = require "spec.support.client"
 
 local new_client = support_client.new
 
-local function last_request(method)
-  local log = emu.requests()
-  for i = #log, 1, -1 do
-    if method == nil or log[i].method == method then
-      return log[i]
-    end
-  end
-end
+local last_request = emu.last_request
 
 describe("conflicts against the emulator", function()
   before_each(emu.reset)

@@ -135,6 +135,27 @@ function _M.requests(since)
   return r.json
 end
 
+-- last_request([method]) -> the newest log entry (of that method)
+function _M.last_request(method)
+  local log = _M.requests()
+  for i = #log, 1, -1 do
+    if method == nil or log[i].method == method then
+      return log[i]
+    end
+  end
+end
+
+-- error_log() -> the nginx error log of the emulator this process started
+-- ("" for an external one unless KIBANA_EMULATOR_DIR names its state dir)
+function _M.error_log()
+  local dir = _M.dir()
+  local f = dir and io.open(dir .. "/error.log", "rb")
+  if not f then return "" end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
 function _M.clear_requests()
   control("DELETE", "/_emulator/requests")
 end
