@@ -287,14 +287,21 @@ local function sorted_keys(t)
   return keys
 end
 
-function V.object(s, v, path, where)
-  if type(v) == "string" then
-    local d = json.decode(v)
-    if type(d) ~= "table" or is_array(d) then
-      return false, err(path, "could not parse object value from json input")
-    end
-    v = d
+-- config-schema accepts an object or a record as JSON text (query strings,
+-- multipart fields): from_json(v, path, what) -> v decoded | nil, message
+local function from_json(v, path, what)
+  if type(v) ~= "string" then return v end
+  local d = json.decode(v)
+  if type(d) ~= "table" or is_array(d) then
+    return nil, err(path, "could not parse " .. what .. " value from json input")
   end
+  return d
+end
+
+function V.object(s, v, path, where)
+  local m
+  v, m = from_json(v, path, "object")
+  if m then return false, m end
   if type(v) ~= "table" or is_array(v) then
     return false, err(path, "expected a plain object value, but found [" .. detect(v) .. "] instead.")
   end
@@ -338,13 +345,9 @@ function V.object(s, v, path, where)
 end
 
 function V.record(s, v, path, where)
-  if type(v) == "string" then
-    local d = json.decode(v)
-    if type(d) ~= "table" or is_array(d) then
-      return false, err(path, "could not parse record value from json input")
-    end
-    v = d
-  end
+  local m
+  v, m = from_json(v, path, "record")
+  if m then return false, m end
   if type(v) ~= "table" or is_array(v) then return type_error(path, "object", v) end
   local out = {}
   if s.trivial then            -- free keys, free values: a copy, no per-key checks
