@@ -148,9 +148,16 @@ function Validator:check(id, lookup, opts)
 end
 
 -- Drops the cached answer for `id` (and the answer of a lookup in flight).
+-- Generations only matter while a lookup of `id` is in flight; without one
+-- the entry is dropped, so a long-lived client creating and deleting many
+-- spaces does not accumulate them.
 function Validator:invalidate(id)
   self.cache:invalidate(id)
-  self.generation[id] = (self.generation[id] or 0) + 1
+  if self.inflight[id] then
+    self.generation[id] = (self.generation[id] or 0) + 1
+  else
+    self.generation[id] = nil
+  end
 end
 
 function Validator:clear(id)
