@@ -442,9 +442,10 @@ describe("robustness: concurrent requests while resetting (one nginx worker)", f
 end)
 
 describe("control API: the request log ring and fault ratios (emulator README)", function()
-  local inst, cfg
+  local inst, base, cfg
   lazy_setup(function()
-    cfg = os.tmpname() .. ".json"
+    base = os.tmpname() -- created empty by tmpname: removed with the .json beside it
+    cfg = base .. ".json"
     local f = assert(io.open(cfg, "w"))
     f:write('{"request_log_size": 3,' ..
             ' "users": [ { "username": "mkt", "password": "pw", "spaces": ["marketing"] } ],' ..
@@ -455,6 +456,7 @@ describe("control API: the request log ring and fault ratios (emulator README)",
   lazy_teardown(function()
     if inst then inst.stop() end
     os.remove(cfg)
+    os.remove(base)
   end)
 
   local function control(method, path, body)
