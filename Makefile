@@ -4,7 +4,7 @@
 #   make bench  benchmarks (bench/README.md)
 
 BUILD     ?= build
-CMAKE_OPT ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+CMAKE_OPT ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKIBANA_LUAJIT=ON
 LUA       ?= lua5.4
 ROOT      := $(CURDIR)
 export LUA_PATH  := $(ROOT)/lua/?.lua;$(ROOT)/lua/?/init.lua;$(ROOT)/emulator/lua/?.lua;$(ROOT)/?.lua;$(ROOT)/?/init.lua;;

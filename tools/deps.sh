@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config lua5.4 liblua5.4-dev lua-cjson lua-busted
       libcurl4-openssl-dev nginx libnginx-mod-http-lua lua-resty-core lua-socket
-      libreadline-dev curl ca-certificates python3 openssl luarocks libluajit2-5.1-dev binutils git "$@")
+      libreadline-dev curl ca-certificates python3 openssl luarocks libluajit2-5.1-dev luajit2 binutils git "$@")
 
 missing=()
 for p in "${pkgs[@]}"; do
