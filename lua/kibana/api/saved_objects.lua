@@ -11,7 +11,6 @@ local endpoint = require "kibana.endpoint"
 
 local type = type
 local pairs = pairs
-local ipairs = ipairs
 local tostring = tostring
 local pcall = pcall
 local tonumber = tonumber

@@ -21,7 +21,6 @@ local types = require "emu.connector_types"
 local ipairs, pairs, type, pcall, tostring = ipairs, pairs, type, pcall, tostring
 local sort, concat = table.sort, table.concat
 local lower, sub = string.lower, string.sub
-local ngx = ngx
 
 local s = schema
 
